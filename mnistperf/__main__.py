@@ -1,0 +1,88 @@
+"""Command line: `python -m mnistperf flops|report|compare ...`.
+
+    python -m mnistperf flops resnet18 --input-size 224 --channels 3
+    python -m mnistperf report results/latest          # re-render a run folder
+    python -m mnistperf report .benchmarks/.../0001_x.json --out results/x
+    python -m mnistperf compare results/run-a results/run-b
+
+Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases) is one
+line on stderr and exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mnistperf.config import MODELS
+
+
+def _flops(args) -> int:
+    from mnistperf.flops import flops_per_image, macs_per_image
+
+    macs = macs_per_image(args.model, args.channels, args.input_size)
+    flops = flops_per_image(args.model, args.channels, args.input_size)
+    print(f"{args.model} {args.channels}x{args.input_size}x{args.input_size}: "
+          f"{macs:.3e} MACs per image (fvcore), {flops:.3e} FLOPs per image (2 x MACs)")
+    return 0
+
+
+def _report(args) -> int:
+    from mnistperf.report import load_run, write_report
+
+    run = load_run(args.path)
+    path = Path(args.path)
+    out = Path(args.out) if args.out else (
+        path if path.is_dir() else
+        Path(os.environ.get("MNISTPERF_RESULTS") or "results") / f"report-{path.stem}")
+    written = write_report(run, out)
+    print(f"wrote {len(written)} files to {out}/ ({len(run.cases)} cases from {run.source})")
+    return 0
+
+
+def _compare(args) -> int:
+    from mnistperf.report import compare_runs, load_run
+
+    a, b = load_run(args.a), load_run(args.b)
+    sys.stdout.write(compare_runs(a, b))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnistperf")
+    sub = parser.add_subparsers(dest="command", required=True)
+    flops = sub.add_parser("flops", help="fvcore MACs and FLOPs per image of a model")
+    flops.add_argument("model", choices=MODELS)
+    flops.add_argument("--input-size", type=int, default=28,
+                       help="input height and width in pixels (default: 28)")
+    flops.add_argument("--channels", type=int, choices=(1, 3), default=1,
+                       help="input channels (default: 1)")
+    flops.set_defaults(run=_flops)
+    report = sub.add_parser("report", help="write tables.md, CSVs, figures and index.html "
+                                           "from a run folder or a pytest-benchmark JSON")
+    report.add_argument("path", help="a results/<run> folder or a benchmark JSON file")
+    report.add_argument("--out", help="output folder (default: the run folder itself; for a "
+                                      "JSON file, <results>/report-<file stem>)")
+    report.set_defaults(run=_report)
+    compare = sub.add_parser("compare", help="accuracy and time per case id of two runs")
+    compare.add_argument("a", help="run folder or benchmark JSON (baseline)")
+    compare.add_argument("b", help="run folder or benchmark JSON (compared)")
+    compare.set_defaults(run=_compare)
+    return parser
+
+
+def main(argv=None) -> int:
+    from mnistperf.report import ReportError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ReportError as exc:
+        print(f"mnistperf {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Frozen run configurations, the study's grid and the size profiles.
+
+Everything a case needs to know before it runs lives here: `Profile` says how big
+a run is (subset sizes, epochs, input geometry), `TrainConfig` is one training
+case, and `resnet_grid(profile)` is the one definition of the ResNet grid that
+the benchmarks parametrise over. Case ids come from `TrainConfig.case_id`.
+
+    >>> from mnistperf.config import get_profile, resnet_grid
+    >>> cases = resnet_grid(get_profile("smoke"), seed=0)
+    >>> cases[0].case_id
+    'mnist-resnet18-bs16-sgd-lr0.001-e1-cpu'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from itertools import product
+
+DATASETS = ("mnist", "fashion")
+MODELS = ("resnet18", "resnet50")
+BATCH_SIZES = (16, 32)
+OPTIMIZERS = ("sgd", "adam")
+LEARNING_RATES = (1e-3, 1e-4)
+DEVICES = ("cpu", "gpu")
+LOADERS = ("tensor", "dataloader")
+
+# torchvision's class names, used to find the raw files and in messages.
+TORCHVISION_NAMES = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+
+# The full protocol: 60,000 official training images split 70/10/20.
+SPLIT_SIZES = (42_000, 6_000, 12_000)
+OFFICIAL_TEST_SIZE = 10_000
+
+
+class ConfigError(ValueError):
+    """A configuration value outside what the harness supports."""
+
+
+def _check_choice(option: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(
+            f"{option}={value!r} is not supported; choose one of: "
+            + ", ".join(str(a) for a in allowed)
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a run is. Sizes are taken from the front of each seeded split part.
+
+    `train_size` maps model name -> training images, because ResNet-50 costs about
+    three times ResNet-18 per image on a CPU and the quick profile is sized by time.
+    """
+
+    name: str
+    description: str
+    train_size: tuple[tuple[str, int], ...]
+    val_size: int
+    test_size: int
+    official_test_size: int
+    epochs: int
+    input_size: int
+    channels: int
+    amp: bool  # fp16 autocast on CUDA; CPU cases never enable it from a profile
+    eval_batch_size: int
+    svm_train_size: int
+    svm_test_size: int
+
+    def train_size_for(self, model: str) -> int:
+        return dict(self.train_size)[model]
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            name="smoke",
+            description="seconds per case, for CI: 512 train images, 1 epoch, 28x28x1",
+            train_size=(("resnet18", 512), ("resnet50", 256)),
+            val_size=256,
+            test_size=512,
+            official_test_size=512,
+            epochs=1,
+            input_size=28,
+            channels=1,
+            amp=False,
+            eval_batch_size=256,
+            svm_train_size=1_000,
+            svm_test_size=1_000,
+        ),
+        Profile(
+            name="quick",
+            description=(
+                "minutes on a laptop CPU: 3,000 (ResNet-18) / 1,000 (ResNet-50) train "
+                "images, 2 epochs, 28x28x1"
+            ),
+            train_size=(("resnet18", 3_000), ("resnet50", 1_000)),
+            val_size=1_000,
+            test_size=2_000,
+            official_test_size=2_000,
+            epochs=2,
+            input_size=28,
+            channels=1,
+            amp=False,
+            eval_batch_size=512,
+            svm_train_size=5_000,
+            svm_test_size=2_000,
+        ),
+        Profile(
+            name="paper",
+            description=(
+                "the seed study: full 42,000/6,000/12,000 split, 10 epochs, 224x224x3, "
+                "AMP on GPU"
+            ),
+            train_size=(("resnet18", SPLIT_SIZES[0]), ("resnet50", SPLIT_SIZES[0])),
+            val_size=SPLIT_SIZES[1],
+            test_size=SPLIT_SIZES[2],
+            official_test_size=OFFICIAL_TEST_SIZE,
+            epochs=10,
+            input_size=224,
+            channels=3,
+            amp=True,
+            eval_batch_size=512,
+            svm_train_size=SPLIT_SIZES[0],
+            svm_test_size=SPLIT_SIZES[2],
+        ),
+    )
+}
+
+
+def get_profile(name: str) -> Profile:
+    _check_choice("--mnistperf-profile", name, tuple(PROFILES))
+    return PROFILES[name]
+
+
+def format_lr(lr: float) -> str:
+    """`0.001` -> 'lr0.001' (never scientific notation, so ids stay greppable)."""
+    text = f"{lr:.10f}".rstrip("0").rstrip(".")
+    return f"lr{text}"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One ResNet training case. `device` is the id token: 'cpu' or 'gpu' (CUDA)."""
+
+    dataset: str
+    model: str
+    batch_size: int
+    optimizer: str
+    lr: float
+    epochs: int
+    device: str
+    profile: str
+    train_size: int
+    val_size: int
+    test_size: int
+    official_test_size: int
+    input_size: int = 28
+    channels: int = 1
+    amp: bool = False
+    loader: str = "tensor"
+    pin_memory: bool = False
+    num_workers: int = 0
+    eval_batch_size: int = 512
+    seed: int = 0
+    momentum: float = 0.9  # SGD only; the seed study's value is not stated, 0.9 is the usual one
+    extra_tokens: tuple[str, ...] = ()  # an experiment's own id tokens (e.g. 'pin')
+
+    def __post_init__(self):
+        _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("model", self.model, MODELS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("device", self.device, DEVICES)
+        _check_choice("loader", self.loader, LOADERS)
+        _check_choice("channels", self.channels, (1, 3))
+        for name in ("batch_size", "epochs", "train_size", "val_size", "test_size",
+                     "eval_batch_size", "input_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
+
+    @property
+    def case_id(self) -> str:
+        tokens = [
+            self.dataset,
+            self.model,
+            f"bs{self.batch_size}",
+            self.optimizer,
+            format_lr(self.lr),
+            f"e{self.epochs}",
+            *self.extra_tokens,
+            self.device,
+        ]
+        return "-".join(tokens)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def train_config(profile: Profile, *, dataset: str, model: str, batch_size: int,
+                 optimizer: str, lr: float, device: str, seed: int = 0,
+                 **overrides) -> TrainConfig:
+    """A TrainConfig sized by `profile`; keyword overrides win over the profile."""
+    fields = dict(
+        dataset=dataset,
+        model=model,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr=lr,
+        epochs=profile.epochs,
+        device=device,
+        profile=profile.name,
+        train_size=profile.train_size_for(model),
+        val_size=profile.val_size,
+        test_size=profile.test_size,
+        official_test_size=profile.official_test_size,
+        input_size=profile.input_size,
+        channels=profile.channels,
+        amp=profile.amp and device == "gpu",
+        eval_batch_size=profile.eval_batch_size,
+        seed=seed,
+    )
+    fields.update(overrides)
+    return TrainConfig(**fields)
+
+
+def resnet_grid(profile: Profile, seed: int = 0) -> list[TrainConfig]:
+    """The study's grid: dataset x model x batch x optimizer x lr x device."""
+    return [
+        train_config(profile, dataset=d, model=m, batch_size=b, optimizer=o, lr=lr,
+                     device=dev, seed=seed)
+        for d, m, b, o, lr, dev in product(
+            DATASETS, MODELS, BATCH_SIZES, OPTIMIZERS, LEARNING_RATES, DEVICES
+        )
+    ]

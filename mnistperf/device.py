@@ -1,0 +1,45 @@
+"""Device tokens ('cpu' | 'gpu') to torch devices, and what the machine has.
+
+    device = resolve_device("gpu")   # raises DeviceUnavailable without CUDA
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class DeviceUnavailable(RuntimeError):
+    """The case asks for a device this machine does not have."""
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def resolve_device(token: str) -> torch.device:
+    if token == "cpu":
+        return torch.device("cpu")
+    if token == "gpu":
+        if not cuda_available():
+            raise DeviceUnavailable(
+                "gpu case needs CUDA, but torch.cuda.is_available() is False on this "
+                "machine; run it where a CUDA GPU is visible (tox -e cuda)"
+            )
+        return torch.device("cuda")
+    raise DeviceUnavailable(f"device={token!r} is not supported; choose one of: cpu, gpu")
+
+
+def machine_summary() -> dict:
+    """Versions and hardware that decide what a benchmark's numbers mean."""
+    import torchvision
+
+    info = {
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "cuda_available": cuda_available(),
+        "cuda": torch.version.cuda if cuda_available() else None,
+        "gpu": torch.cuda.get_device_name(0) if cuda_available() else None,
+        "torch_threads": torch.get_num_threads(),
+    }
+    info["device_kind"] = "cuda" if info["cuda_available"] else "cpu-only"
+    return info

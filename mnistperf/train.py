@@ -1,0 +1,164 @@
+"""Training and evaluation: one loop for every device.
+
+    batches = TensorBatches(split, device)            # or LoaderBatches(...)
+    result = train(config, batches, device, progress=print)
+    result.test_accuracy, result.val_accuracy, result.status
+
+SGD uses momentum 0.9 (the seed study does not state it; 0.9 is the common
+choice), Adam torch's defaults. AMP: fp16 autocast with a GradScaler on CUDA;
+on a CPU, `amp=True` means bf16 autocast (no scaler needed), and no profile
+turns it on there. Each epoch records train loss, train accuracy (on the fly,
+in train mode), validation accuracy and seconds; at the end the model is
+evaluated on the split's test part and on the official test set. A NaN or inf
+loss ends training with status "diverged" instead of an exception.
+
+Timing: `train_seconds` covers the optimisation steps only, `eval_seconds` all
+evaluation; both are read after a device synchronise. Seeds make a CPU run
+repeatable (same seed, same thread count -> same numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from mnistperf.config import TrainConfig
+from mnistperf.models import count_params, make_model
+from mnistperf.timing import DeviceClock, PeakMemory
+
+# Check the loss for NaN/inf every this many steps: each check is a host sync on
+# CUDA, so not every step, but often enough that a diverged run stops early.
+DIVERGENCE_CHECK_STEPS = 50
+
+
+@dataclass
+class RunResult:
+    status: str = "ok"
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    train_seconds: float = 0.0
+    eval_seconds: float = 0.0
+    test_accuracy: float | None = None
+    official_test_accuracy: float | None = None
+    images_trained: int = 0
+    params: int = 0
+    peak_memory_mb: float = 0.0
+    amp_dtype: str | None = None
+    message: str = ""
+
+    @property
+    def images_per_second(self) -> float | None:
+        if self.train_seconds <= 0:
+            return None
+        return self.images_trained / self.train_seconds
+
+
+def make_optimizer(name: str, params, lr: float, momentum: float = 0.9):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    raise ValueError(f"optimizer={name!r} is not supported; choose one of: sgd, adam")
+
+
+def amp_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
+    if not config.amp:
+        return None
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, batches, part: str, batch_size: int,
+             device: torch.device, dtype: torch.dtype | None = None) -> float:
+    """Accuracy in percent of `model` on one part of the split."""
+    model.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    total = 0
+    for images, labels in batches.batches(part, batch_size):
+        with torch.autocast(device_type=device.type, dtype=dtype or torch.float32,
+                            enabled=dtype is not None):
+            logits = model(images)
+        correct += (logits.argmax(1) == labels).sum()
+        total += len(labels)
+    return 100.0 * correct.item() / max(total, 1)
+
+
+def train(config: TrainConfig, batches, device: torch.device,
+          progress: Callable[[str], None] | None = None) -> RunResult:
+    """Train `config.model` on `batches` (TensorBatches or LoaderBatches)."""
+    torch.manual_seed(config.seed)
+    result = RunResult()
+    memory = PeakMemory(device)
+    model = make_model(config.model, in_channels=config.channels).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+        torch.backends.cudnn.benchmark = True
+    result.params = count_params(model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+    dtype = amp_dtype(config, device)
+    result.amp_dtype = str(dtype).replace("torch.", "") if dtype else None
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    criterion = nn.CrossEntropyLoss()
+    order = torch.Generator().manual_seed(config.seed + 1)
+
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.int64, device=device)
+        seen = 0
+        with DeviceClock(device) as clock:
+            for step, (images, labels) in enumerate(
+                    batches.batches("train", config.batch_size, shuffle=True, generator=order)):
+                with torch.autocast(device_type=device.type, dtype=dtype or torch.float32,
+                                    enabled=dtype is not None):
+                    logits = model(images)
+                    loss = criterion(logits, labels)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                loss_sum += loss.detach() * len(labels)
+                correct += (logits.detach().argmax(1) == labels).sum()
+                seen += len(labels)
+                if step % DIVERGENCE_CHECK_STEPS == 0 and not torch.isfinite(loss).item():
+                    break
+        result.train_seconds += clock.seconds
+        result.epoch_seconds.append(clock.seconds)
+        result.images_trained += seen
+        epoch_loss = loss_sum.item() / max(seen, 1)
+        result.train_loss.append(epoch_loss)
+        result.train_accuracy.append(100.0 * correct.item() / max(seen, 1))
+        memory.sample()
+        if not math.isfinite(epoch_loss):
+            result.status = "diverged"
+            result.message = f"loss became {epoch_loss} in epoch {epoch}"
+            if progress:
+                progress(f"epoch {epoch}/{config.epochs} diverged (loss {epoch_loss})")
+            break
+        with DeviceClock(device) as eval_clock:
+            val = evaluate(model, batches, "val", config.eval_batch_size, device, dtype)
+        result.eval_seconds += eval_clock.seconds
+        result.val_accuracy.append(val)
+        if progress:
+            progress(f"epoch {epoch}/{config.epochs} loss {epoch_loss:.4f} "
+                     f"train {result.train_accuracy[-1]:.2f}% val {val:.2f}% "
+                     f"{clock.seconds:.1f}s")
+
+    if result.status == "ok":
+        with DeviceClock(device) as eval_clock:
+            result.test_accuracy = evaluate(model, batches, "test", config.eval_batch_size,
+                                            device, dtype)
+            result.official_test_accuracy = evaluate(model, batches, "official_test",
+                                                     config.eval_batch_size, device, dtype)
+        result.eval_seconds += eval_clock.seconds
+        if progress:
+            progress(f"test {result.test_accuracy:.2f}% official test "
+                     f"{result.official_test_accuracy:.2f}%")
+    result.peak_memory_mb = memory.mb
+    return result

@@ -1,0 +1,51 @@
+"""Crafted pytest-benchmark JSON with mnistperf extra_info, for report tests."""
+
+import json
+
+from mnistperf.config import format_lr
+
+
+def train_info(dataset="mnist", model="resnet18", bs=16, opt="adam", lr=0.001, device="cpu",
+               acc=90.0, official=89.0, train_seconds=10.0, status="ok", epochs=2,
+               val=(80.0, 85.0), train=(70.0, 82.0), experiment="grid", train_size=3000):
+    case_id = f"{dataset}-{model}-bs{bs}-{opt}-{format_lr(lr)}-e{epochs}-{device}"
+    return {
+        "kind": "resnet", "case_id": case_id, "experiment": experiment, "dataset": dataset,
+        "model": model, "batch_size": bs, "optimizer": opt, "lr": lr, "epochs": epochs,
+        "device": device, "amp": False, "pin_memory": False, "loader": "tensor",
+        "input_size": 28, "seed": 0, "profile": "quick", "train_size": train_size,
+        "val_size": 1000, "test_size": 2000,
+        "test_accuracy": acc if status == "ok" else None,
+        "official_test_accuracy": official if status == "ok" else None,
+        "train_accuracy": list(train), "val_accuracy": list(val),
+        "train_loss": [1.0, 0.5], "epoch_seconds": [train_seconds / 2] * 2,
+        "train_seconds": train_seconds, "eval_seconds": 1.0, "macs_per_image": 1,
+        "flops_per_image": 2, "params": 1, "images_per_second": 2 * train_size / train_seconds,
+        "peak_memory_mb": 100.0, "status": status,
+    }
+
+
+def bench_json(infos, seconds=None, cuda=False):
+    seconds = seconds or [i["train_seconds"] + 1.0 for i in infos]
+    return {
+        "machine_info": {"node": "x", "mnistperf": {
+            "torch": "2.14.1", "torchvision": "0.29.1", "cuda_available": cuda,
+            "cuda": "13.0" if cuda else None, "gpu": "H200" if cuda else None,
+            "torch_threads": 2, "device_kind": "cuda" if cuda else "cpu-only",
+            "profile": "quick"}},
+        "commit_info": {},
+        "benchmarks": [
+            {"name": f"test_train[{i['case_id']}]", "param": i["case_id"],
+             "stats": {"mean": s, "min": s, "max": s, "rounds": 1}, "extra_info": i}
+            for i, s in zip(infos, seconds)
+        ],
+        "datetime": "2026-11-28T00:00:00",
+        "version": "5.3.1",
+        "mnistperf": {"run": "quick-20261128T000000Z", "profile": "quick", "seed": 0,
+                      "started_utc": "2026-11-28T00:00:00Z", "wall_seconds": 123.4},
+    }
+
+
+def write(path, data):
+    path.write_text(json.dumps(data))
+    return path

@@ -1,0 +1,25 @@
+import warnings
+
+import pytest
+
+from mnistperf.flops import flops_per_image, macs_per_image, training_flops
+
+
+@pytest.mark.parametrize("model, published", [("resnet18", 1.82e9), ("resnet50", 4.13e9)])
+def test_fvcore_macs_at_224_match_the_seed_study(model, published):
+    assert macs_per_image(model, 3, 224) == pytest.approx(published, rel=0.01)
+    assert flops_per_image(model, 3, 224) == 2 * macs_per_image(model, 3, 224)
+
+
+def test_counting_is_quiet_and_cached():
+    macs_per_image.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = macs_per_image("resnet18", 1, 28)
+    assert macs_per_image.cache_info().misses == 1
+    assert macs_per_image("resnet18", 1, 28) == first
+    assert macs_per_image.cache_info().hits == 1
+
+
+def test_training_flops_is_three_forward_passes():
+    assert training_flops("resnet18", 1, 28, 1000) == 3 * 2 * macs_per_image("resnet18", 1, 28) * 1000

@@ -1,0 +1,179 @@
+"""The plugin and the benchmark cases, driven through pytester."""
+
+import json
+
+from mnistperf.record import TRAIN_KEYS
+
+
+def _collected_ids(result):
+    return [line.split("[", 1)[1].rstrip("]") for line in result.outlines
+            if line.startswith("benchmarks/") and "[" in line]
+
+
+def test_k_fashion_and_gpu_selects_exactly_the_fashion_gpu_cases(bench_project):
+    result = bench_project.runpytest("benchmarks", "--collect-only", "-q",
+                                     "-k", "fashion and gpu", "--mnistperf-profile", "paper")
+    ids = _collected_ids(result)
+    assert len(ids) == 16
+    assert all(i.startswith("fashion-") and i.endswith("-gpu") for i in ids)
+    assert "fashion-resnet18-bs16-adam-lr0.001-e10-gpu" in ids
+
+
+def test_k_mnist_never_selects_fashion(bench_project):
+    result = bench_project.runpytest("benchmarks", "--collect-only", "-q", "-k", "mnist",
+                                     "--mnistperf-profile", "quick")
+    ids = _collected_ids(result)
+    assert len(ids) == 32
+    assert all(i.startswith("mnist-") for i in ids)
+
+
+def test_gpu_case_skips_with_a_reason_without_cuda(bench_project):
+    result = bench_project.runpytest(
+        "benchmarks", "-k", "mnist and resnet18 and bs32 and adam and lr0.001 and gpu",
+        "--mnistperf-profile", "smoke", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*gpu case needs CUDA, but torch.cuda.is_available() is False*"])
+
+
+def test_smoke_case_writes_every_contract_key_to_benchmark_json(bench_project):
+    out = bench_project.path / "out.json"
+    result = bench_project.runpytest_subprocess(
+        "benchmarks", "-k", "mnist and resnet18 and bs32 and adam and lr0.001 and cpu",
+        "--mnistperf-profile", "smoke", f"--benchmark-json={out}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "mnistperf: profile smoke *",
+        "*[[]mnist-resnet18-bs32-adam-lr0.001-e1-cpu[]] epoch 1/1 loss *",
+    ])
+    report = json.loads(out.read_text())
+    (bench,) = report["benchmarks"]
+    assert bench["param"] == "mnist-resnet18-bs32-adam-lr0.001-e1-cpu"
+    assert bench["stats"]["rounds"] == 1
+    info = bench["extra_info"]
+    assert set(TRAIN_KEYS) <= set(info)
+    assert (info["kind"], info["dataset"], info["model"], info["batch_size"], info["optimizer"],
+            info["lr"], info["epochs"], info["device"], info["profile"]) == (
+        "resnet", "mnist", "resnet18", 32, "adam", 0.001, 1, "cpu", "smoke")
+    assert (info["train_size"], info["val_size"], info["test_size"]) == (512, 256, 512)
+    assert len(info["val_accuracy"]) == len(info["epoch_seconds"]) == 1
+    assert info["status"] == "ok" and 0 <= info["test_accuracy"] <= 100
+    machine = report["machine_info"]["mnistperf"]
+    assert machine["profile"] == "smoke" and machine["device_kind"] == "cpu-only"
+
+
+def test_bad_profile_from_environment_is_a_usage_error(bench_project, monkeypatch):
+    monkeypatch.setenv("MNISTPERF_PROFILE", "huge")
+    result = bench_project.runpytest("benchmarks", "--collect-only", "-q")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--mnistperf-profile='huge' is not supported; choose one of: "
+                                 "smoke, quick, paper (from MNISTPERF_PROFILE)*"])
+
+
+def test_missing_data_ends_the_session_with_one_line(bench_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTPERF_DATA", str(tmp_path / "empty"))
+    monkeypatch.setattr("mnistperf.data._torchvision_class", _offline_class)
+    result = bench_project.runpytest(
+        "benchmarks", "-k", "mnist and resnet18 and bs32 and adam and lr0.001 and cpu",
+        "--mnistperf-profile", "smoke")
+    assert result.ret == 4
+    result.stdout.fnmatch_lines([f"*MNIST not found under data root '{tmp_path / 'empty'}'*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def _offline_class(name):
+    import urllib.error
+
+    class Offline:
+        def __init__(self, *args, **kwargs):
+            raise urllib.error.URLError("no network")
+
+    return Offline
+
+
+FAKE_SUITE = '''
+import json
+import pytest
+
+INFOS = json.loads({infos!r})
+
+
+@pytest.mark.parametrize("info", INFOS, ids=[i["case_id"] for i in INFOS])
+def test_case(benchmark, info):
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    benchmark.extra_info.update(info)
+'''
+
+
+def _fake_project(pytester, infos):
+    import json as _json
+
+    pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
+    pytester.makepyfile(test_fake=FAKE_SUITE.format(infos=_json.dumps(infos)))
+    return pytester
+
+
+def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(pytester):
+    from tests.fakes import train_info
+    from tests.test_report import EXPECTED_MNIST_ACCURACY
+
+    from mnistperf.__main__ import main
+
+    infos = [
+        train_info(bs=16, opt="adam", lr=0.001, acc=91.5, official=90.25, train_seconds=20.0),
+        train_info(model="resnet50", bs=16, opt="adam", lr=0.001, acc=88.25, official=87.0,
+                   train_seconds=61.0, train_size=1000),
+        train_info(bs=32, opt="sgd", lr=0.0001, status="diverged"),
+    ]
+    project = _fake_project(pytester, infos)
+    result = project.runpytest("--mnistperf-profile", "quick")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*= mnistperf =*", "profile: quick; seed: 0; cases: 3; devices: cpu",
+                                 "Test accuracy (%) — MNIST, cpu, 2 epochs",
+                                 "*mnistperf: wrote results/quick-*"])
+    latest = project.path / "results" / "latest"
+    assert latest.is_symlink()
+    session_md = (latest / "tables.md").read_text()
+    assert EXPECTED_MNIST_ACCURACY in session_md
+    data = json.loads((latest / "benchmark.json").read_text())
+    assert data["mnistperf"]["run"] == latest.resolve().name
+    assert data["machine_info"]["mnistperf"]["device_kind"] == "cpu-only"
+    assert sorted(p.name for p in latest.iterdir()) == [
+        "benchmark.json", "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png",
+        "index.html", "mnist-cpu-accuracy.csv", "mnist-cpu-time.csv", "tables.md"]
+
+    out = project.path / "rerendered"
+    assert main(["report", str(latest / "benchmark.json"), "--out", str(out)]) == 0
+    assert (out / "tables.md").read_text() == session_md
+    for csv in latest.glob("*.csv"):
+        assert (out / csv.name).read_bytes() == csv.read_bytes()
+
+    # A second session never overwrites the first; latest moves to the new one.
+    first = latest.resolve()
+    project.runpytest("--mnistperf-profile", "quick").assert_outcomes(passed=3)
+    runs = sorted(p.name for p in (project.path / "results").iterdir() if p.name != "latest")
+    assert len(runs) == 2 and latest.resolve() != first and first.is_dir()
+
+
+def test_session_without_mnistperf_cases_writes_nothing(pytester):
+    pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
+    pytester.makepyfile(test_plain="def test_x(benchmark):\n    benchmark(lambda: None)\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert not (pytester.path / "results").exists()
+
+
+def test_saved_runs_of_cpu_and_cuda_machines_are_flagged_as_different(pytester, monkeypatch):
+    from tests.fakes import train_info
+
+    project = _fake_project(pytester, [train_info()])
+    project.runpytest("--benchmark-autosave").assert_outcomes(passed=1)
+    from mnistperf.device import machine_summary
+
+    cuda = dict(machine_summary(), cuda_available=True, cuda="13.0", gpu="NVIDIA H200",
+                device_kind="cuda")
+    monkeypatch.setattr("mnistperf.plugin.machine_summary", lambda: cuda)
+    import pytest
+    from pytest_benchmark.logger import PytestBenchmarkWarning
+
+    with pytest.warns(PytestBenchmarkWarning, match=r'(?s)Benchmark machine_info is different.*'
+                      r'"device_kind": "cuda".*VS saved.*"device_kind": "cpu-only"'):
+        project.runpytest("--benchmark-compare").assert_outcomes(passed=1)
