@@ -1,12 +1,20 @@
-"""Parametrisation of the benchmark cases: the grid comes from mnistperf.config,
-sized by the run's profile, so case ids carry the profile's epoch count."""
+"""Parametrisation of the benchmark cases: the grids come from mnistperf.config,
+sized by the run's profile, so case ids carry the profile's epoch count. Each
+test function takes its cases from the grid named for it."""
 
-from mnistperf.config import resnet_grid
+from mnistperf.config import device_cases, epochs_cases, pin_memory_cases, resnet_grid, svm_grid
 from mnistperf.plugin import case_params, get_settings
+
+CASES = {
+    "test_train": ("train_case", resnet_grid),
+    "test_device": ("train_case", device_cases),
+    "test_pin_memory": ("train_case", pin_memory_cases),
+    "test_epochs": ("train_case", epochs_cases),
+    "test_fit": ("svm_case", svm_grid),
+}
 
 
 def pytest_generate_tests(metafunc):
-    if "train_case" in metafunc.fixturenames and metafunc.function.__name__ == "test_train":
-        settings = get_settings(metafunc.config)
-        metafunc.parametrize("train_case", case_params(resnet_grid(settings.profile,
-                                                                   settings.seed)))
+    settings = get_settings(metafunc.config)
+    name, grid = CASES[metafunc.function.__name__]
+    metafunc.parametrize(name, case_params(grid(settings.profile, settings.seed)))

@@ -1,12 +1,6 @@
-"""The ResNet-18/50 grid: one benchmark case per configuration, trained once."""
-
-from mnistperf.record import train_record
-from mnistperf.train import train
+"""The ResNet-18/50 grid: one benchmark case per configuration, trained once
+(or once per seed with --mnistperf-repeats)."""
 
 
-def test_train(benchmark, train_case, case_batches, progress):
-    result = benchmark.pedantic(
-        train, args=(train_case, case_batches, case_batches.device),
-        kwargs={"progress": progress}, rounds=1, iterations=1,
-    )
-    benchmark.extra_info.update(train_record(train_case, result))
+def test_train(train_case, case_batches, run_train_case):
+    run_train_case(train_case, case_batches)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import time
+from importlib.util import find_spec
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +28,7 @@ from pathlib import Path
 import pytest
 from pytest_benchmark.utils import safe_dumps
 
+from mnistperf.analysis import DEFAULT_TARGETS, check_target
 from mnistperf.config import PROFILES, ConfigError, Profile, get_profile
 from mnistperf.data import DatasetNotFoundError, make_batches, resolve_root
 from mnistperf.device import cuda_available, machine_summary
@@ -33,6 +36,8 @@ from mnistperf.report import (
     build_tables, header_lines, new_run_dir, render_terminal, save_run,
 )
 
+NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
+                       "install the extra: pip install -e '.[fast-svm]' (tox installs it)")
 NO_CUDA_REASON = ("gpu case needs CUDA, but torch.cuda.is_available() is False on this "
                   "machine; run it where a CUDA GPU is visible (tox -e cuda)")
 
@@ -43,6 +48,11 @@ class Settings:
     data_root: Path
     results_dir: Path
     seed: int
+    repeats: int = 1
+    targets: tuple[tuple[str, float], ...] = tuple(DEFAULT_TARGETS.items())
+
+    def target(self, dataset: str) -> float:
+        return dict(self.targets)[dataset]
 
 
 def pytest_addoption(parser):
@@ -66,6 +76,17 @@ def pytest_addoption(parser):
         "--mnistperf-seed", default=0, type=int, metavar="INT",
         help="base seed for the split, initialisation and batch order. Default: 0.",
     )
+    group.addoption(
+        "--mnistperf-repeats", default=1, type=int, metavar="N",
+        help="train each case N times with seeds seed, seed+1, ... (pytest-benchmark "
+             "rounds; the split stays the base seed's); tables show mean +- std. Default: 1.",
+    )
+    for dataset, target in DEFAULT_TARGETS.items():
+        group.addoption(
+            f"--mnistperf-target-{dataset}", default=target, type=float, metavar="PCT",
+            help=f"validation accuracy (%%) for time-to-target on {dataset}. "
+                 f"Default: {target:g}.",
+        )
 
 
 def settings_from(config) -> Settings:
@@ -77,11 +98,23 @@ def settings_from(config) -> Settings:
         raise pytest.UsageError(f"{exc} (from MNISTPERF_PROFILE)") from None
     results = (config.getoption("--mnistperf-results")
                or os.environ.get("MNISTPERF_RESULTS") or "results")
+    repeats = config.getoption("--mnistperf-repeats")
+    if repeats < 1:
+        raise pytest.UsageError(f"--mnistperf-repeats={repeats} must be at least 1")
+    targets = []
+    for dataset in DEFAULT_TARGETS:
+        option = f"--mnistperf-target-{dataset}"
+        try:
+            targets.append((dataset, check_target(config.getoption(option), option)))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
     return Settings(
         profile=profile,
         data_root=resolve_root(config.getoption("--mnistperf-data")),
         results_dir=Path(results),
         seed=config.getoption("--mnistperf-seed"),
+        repeats=repeats,
+        targets=tuple(targets),
     )
 
 
@@ -89,6 +122,9 @@ _SETTINGS = pytest.StashKey[Settings]()
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "mnistperf_reuses_grid: an experiment's copy of a grid case; deselected "
+                   "when the grid case itself is selected in the same session")
     config.stash[_SETTINGS] = settings_from(config)
 
 
@@ -102,7 +138,9 @@ def pytest_report_header(config):
     device = f"CUDA {m['cuda']} on {m['gpu']}" if m["cuda_available"] else "CPU only (no CUDA)"
     return [
         f"mnistperf: profile {s.profile.name} ({s.profile.description})",
-        f"mnistperf: data {s.data_root}, results {s.results_dir}, seed {s.seed}",
+        f"mnistperf: data {s.data_root}, results {s.results_dir}, seed {s.seed}, "
+        f"repeats {s.repeats}, targets "
+        + ", ".join(f"{d} {t:g}%" for d, t in s.targets),
         f"mnistperf: torch {m['torch']}, torchvision {m['torchvision']}, {device}, "
         f"{m['torch_threads']} torch threads",
     ]
@@ -116,15 +154,23 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["mnistperf"] = summary
 
 
+def _skip_reason(config) -> str | None:
+    if config.device == "gpu" and not cuda_available():
+        return NO_CUDA_REASON
+    if getattr(config, "backend", None) == "sklearnex" and not find_spec("sklearnex"):
+        return NO_SKLEARNEX_REASON
+    return None
+
+
 def case_params(configs):
-    """pytest.param per config, id = case_id; gpu cases skip where CUDA is absent."""
-    no_cuda = not cuda_available()
-    return [
-        pytest.param(c, id=c.case_id,
-                     marks=pytest.mark.skipif(c.device == "gpu" and no_cuda,
-                                              reason=NO_CUDA_REASON))
-        for c in configs
-    ]
+    """pytest.param per config, id = case_id; a case whose device (CUDA) or backend
+    (scikit-learn-intelex) is absent is skipped with the reason."""
+    params = []
+    for c in configs:
+        reason = _skip_reason(c)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        params.append(pytest.param(c, id=c.case_id, marks=marks))
+    return params
 
 
 @pytest.fixture(scope="session")
@@ -158,8 +204,55 @@ def case_batches(train_case, mnistperf_settings):
     from mnistperf.device import resolve_device
 
     device = resolve_device(train_case.device)
-    try:
+    with _data_errors_end_the_session():
         return make_batches(train_case, mnistperf_settings.data_root, device)
+
+
+@pytest.fixture
+def svm_case_data(svm_case, mnistperf_settings):
+    """Flat pixel arrays for the parametrised `svm_case`, built outside the timed region."""
+    from mnistperf.data import load_raw, make_split
+    from mnistperf.svm import svm_data
+
+    with _data_errors_end_the_session():
+        split = make_split(load_raw(svm_case.dataset, mnistperf_settings.data_root),
+                           svm_case.seed)
+    return svm_data(svm_case, split)
+
+
+@pytest.fixture
+def run_train_case(benchmark, mnistperf_settings, progress):
+    """Train a config as the benchmark: one pedantic round per repeat, each round a
+    new seed (seed, seed+1, ...) on the same prebuilt batches; fills extra_info."""
+    from mnistperf.record import train_record
+    from mnistperf.train import train
+
+    def run(config, batches):
+        seeds = [config.seed + i for i in range(mnistperf_settings.repeats)]
+        results = []
+
+        def setup():
+            seeded = config.replace(seed=seeds[len(results)])
+            if len(seeds) > 1:
+                progress(f"seed {seeded.seed} ({len(results) + 1}/{len(seeds)})")
+            return (seeded, batches, batches.device), {"progress": progress}
+
+        def one_round(*args, **kwargs):
+            results.append(train(*args, **kwargs))
+
+        benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), iterations=1)
+        benchmark.extra_info.update(train_record(
+            config, results, seeds, target=mnistperf_settings.target(config.dataset)))
+        return results
+
+    return run
+
+
+@contextmanager
+def _data_errors_end_the_session():
+    # Every later case would fail the same way: stop with the one-line message.
+    try:
+        yield
     except DatasetNotFoundError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
@@ -241,3 +334,22 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_line("")
     tr.write_line(f"mnistperf: wrote {run_dir}/ (tables.md, CSVs, figures, index.html, "
                   f"benchmark.json); {run_dir.parent / 'latest'} points at it")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Cases marked `mnistperf_reuses_grid` (experiment copies of grid
+    configurations) are deselected when the grid's own case with the same config
+    is selected too, so nothing is trained twice in one session."""
+    grid = {item.callspec.params["train_case"] for item in items
+            if hasattr(item, "callspec") and "train_case" in item.callspec.params
+            and item.get_closest_marker("mnistperf_reuses_grid") is None}
+    keep, dropped = [], []
+    for item in items:
+        config_ = getattr(item, "callspec", None) and item.callspec.params.get("train_case")
+        if item.get_closest_marker("mnistperf_reuses_grid") and config_ in grid:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

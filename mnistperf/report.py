@@ -23,7 +23,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from mnistperf.config import BATCH_SIZES, LEARNING_RATES, MODELS, OPTIMIZERS, format_lr
+from mnistperf.analysis import findings
+from mnistperf.config import (
+    BATCH_SIZES, LEARNING_RATES, MODELS, OPTIMIZERS, PIN_MEMORY_BASE, TABLE4, format_lr,
+)
 
 MISSING = "–"
 DATASET_TITLES = {"mnist": "MNIST", "fashion": "FashionMNIST"}
@@ -118,11 +121,36 @@ def fmt(value, digits: int = 2) -> str:
 
 
 def _cell(case: Case | None, key: str, digits: int = 2) -> str:
+    """A value for people: '–' when missing, the status when the case failed, and
+    'mean ± std' when the case ran with repeats and the key has a spread."""
     if case is None:
         return MISSING
     if case.info.get("status", "ok") != "ok":
         return case.info["status"]
-    return fmt(case.info.get(key), digits)
+    value = fmt(case.info.get(key), digits)
+    std = case.info.get(f"{key}_std")
+    if (case.info.get("repeats") or 1) > 1 and std is not None and value != MISSING:
+        return f"{value} ± {std:.{digits}f}"
+    return value
+
+
+def _ttt(case: Case | None) -> str:
+    """Time-to-target cell: seconds, 'not reached', or the usual '–'/status."""
+    if case is None or case.info.get("status", "ok") != "ok":
+        return _cell(case, "time_to_target_seconds", 1)
+    if case.info.get("target_accuracy") is None:
+        return MISSING
+    value = case.info.get("time_to_target_seconds")
+    return "not reached" if value is None else f"{value:.1f}"
+
+
+def _target_note(cases: list[Case]) -> str:
+    targets = sorted({c.info.get("target_accuracy") for c in cases
+                      if c.info.get("target_accuracy") is not None})
+    if not targets:
+        return "to target: no target recorded"
+    return ("to target s = training seconds until validation accuracy first reached "
+            + "/".join(f"{t:g}" for t in targets) + " %")
 
 
 def grid_cases(run: Run) -> list[Case]:
@@ -171,7 +199,8 @@ def resnet_tables(run: Run) -> list[Table]:
                             acc_row += [_cell(case, "test_accuracy"),
                                         _cell(case, "official_test_accuracy")]
                             time_row += [_cell(case, "train_seconds", 1),
-                                         _cell(case, "images_per_second", 0)]
+                                         _cell(case, "images_per_second", 0),
+                                         _ttt(case)]
                         rows_acc.append(acc_row)
                         rows_time.append(time_row)
             head = ["batch", "optimizer", "lr"]
@@ -185,13 +214,205 @@ def resnet_tables(run: Run) -> list[Table]:
                 name=f"{dataset}-{device}-time",
                 title=f"Training time — {where}",
                 headers=head + [f"{MODEL_TITLES[m]} {kind}" for m in MODELS
-                                for kind in ("train s", "img/s")],
-                rows=rows_time, note=note))
+                                for kind in ("train s", "img/s", "to target s")],
+                rows=rows_time, note=note + "; " + _target_note(here)))
     return tables
 
 
+def _speedup(base: Case | None, fast: Case | None, keys: tuple[str, ...]) -> str:
+    if base is None or fast is None or "ok" != base.info.get("status") \
+            or "ok" != fast.info.get("status"):
+        return MISSING
+    slow = sum(base.info[k] for k in keys)
+    quick = sum(fast.info[k] for k in keys)
+    return f"{slow / quick:.2f}x" if quick > 0 else MISSING
+
+
+def svm_tables(run: Run) -> list[Table]:
+    """The seed's Table 3 with one row per backend and the sklearnex speed-up, and
+    the best SVM beside the best ResNet per dataset (classical vs deep)."""
+    cases = run.kind("svm")
+    if not cases:
+        return []
+    index = {(c.info["dataset"], c.info["kernel"], c.info["backend"]): c for c in cases}
+    rows = []
+    for dataset in _present([c.info["dataset"] for c in cases], ("mnist", "fashion")):
+        for kernel in _present([c.info["kernel"] for c in cases if c.info["dataset"] == dataset],
+                               ("rbf", "poly")):
+            base = index.get((dataset, kernel, "sklearn"))
+            for backend in ("sklearn", "sklearnex"):
+                case = index.get((dataset, kernel, backend))
+                if case is None:
+                    continue
+                is_base = backend == "sklearn"
+                rows.append([
+                    DATASET_TITLES.get(dataset, dataset), kernel, backend,
+                    f"{case.info['train_size']:,}", _cell(case, "test_accuracy"),
+                    _cell(case, "fit_seconds", 2), _cell(case, "predict_seconds", 2),
+                    "baseline" if is_base else _speedup(base, case, ("fit_seconds",)),
+                    "baseline" if is_base else _speedup(base, case, ("fit_seconds",
+                                                                      "predict_seconds")),
+                ])
+    tables = [Table(
+        name="svm", title="SVM: accuracy and training time (seed Table 3)",
+        headers=["dataset", "kernel", "backend", "train images", "test acc %", "fit s",
+                 "predict s", "speed-up fit", "speed-up fit+predict"],
+        rows=rows,
+        note="training time = SVC.fit; speed-up = scikit-learn time / scikit-learn-intelex "
+             "time for the same dataset and kernel; pixels scaled to [0, 1], C=1, "
+             "gamma='scale', degree 3")]
+    resnets = [c for c in run.kind("resnet") if c.info.get("status") == "ok"]
+    if resnets:
+        deep_rows = []
+        for dataset in _present([c.info["dataset"] for c in cases], ("mnist", "fashion")):
+            best = {}
+            for kind, pool in (("svm", cases), ("resnet", resnets)):
+                ok = [c for c in pool if c.info["dataset"] == dataset
+                      and c.info.get("status") == "ok"]
+                best[kind] = max(ok, key=lambda c: c.info["test_accuracy"], default=None)
+            svm, net = best["svm"], best["resnet"]
+            deep_rows.append([
+                DATASET_TITLES.get(dataset, dataset),
+                svm.case_id if svm else MISSING, _cell(svm, "test_accuracy"),
+                _cell(svm, "fit_seconds", 1),
+                net.case_id if net else MISSING, _cell(net, "test_accuracy"),
+                _cell(net, "train_seconds", 1),
+            ])
+        tables.append(Table(
+            name="svm-vs-resnet", title="Classical vs deep: best SVM and best ResNet per dataset",
+            headers=["dataset", "best SVM", "acc %", "fit s", "best ResNet", "acc %", "train s"],
+            rows=deep_rows,
+            note="best = highest test accuracy among the cases of this run; sizes differ by "
+                 "profile (see the tables above)"))
+    return tables
+
+
+def _matches(case: Case, **fields) -> bool:
+    return all(case.info.get(k) == v for k, v in fields.items())
+
+
+def pin_memory_table(run: Run) -> list[Table]:
+    """pin_memory on/off on the DataLoader path, beside the grid's tensor-path case
+    of the same configuration when it ran."""
+    pin = [c for c in run.kind("resnet") if c.info.get("experiment") == "pin_memory"]
+    if not pin:
+        return []
+    base = {k: v for k, v in PIN_MEMORY_BASE.items()}
+    reference = [c for c in grid_cases(run) if _matches(c, **base)]
+    rows = []
+    for device in _present([c.info["device"] for c in pin + reference], ("cpu", "gpu")):
+        for case in sorted((c for c in pin + reference if c.info["device"] == device),
+                           key=lambda c: (c.info["loader"] != "dataloader",
+                                          not c.info["pin_memory"])):
+            info = case.info
+            share = (100.0 * info["input_seconds"] / info["train_seconds"]
+                     if info.get("input_seconds") is not None and info.get("train_seconds")
+                     else None)
+            rows.append([
+                device, info["loader"] + (" (grid)" if info.get("experiment") == "grid" else ""),
+                info.get("num_workers", 0), "on" if info["pin_memory"] else "off",
+                _cell(case, "test_accuracy"), _cell(case, "train_seconds", 1),
+                _cell(case, "images_per_second", 0),
+                MISSING if share is None or info.get("status") != "ok" else f"{share:.1f}",
+            ])
+    devices = {c.info["device"] for c in pin}
+    note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; input wait = host time "
+            "spent waiting for the next batch (transforms, collation, host-to-device copy "
+            "where it blocks), as a share of training time")
+    if devices == {"cpu"} or "gpu" not in devices:
+        note += ("; cpu: pin_memory has no effect without CUDA (nothing is pinned), so "
+                 "differences between on and off are run-to-run noise, not an effect")
+    return [Table(name="pin-memory", title="pin_memory: accuracy, time and input wait",
+                  headers=["device", "loader", "workers", "pin_memory", "test acc %",
+                           "train s", "img/s", "input wait %"],
+                  rows=rows, note=note)]
+
+
+def epochs_table(run: Run) -> list[Table]:
+    """Short vs long training read from one long run per configuration."""
+    long_runs = [c for c in run.kind("resnet") if c.info.get("experiment") == "epochs"]
+    if not long_runs:
+        return []
+    rows = []
+    for case in sorted(long_runs, key=lambda c: (c.info["dataset"] != "mnist",
+                                                 c.info["device"])):
+        info = case.info
+        config = (f"{DATASET_TITLES.get(info['dataset'], info['dataset'])} "
+                  f"{MODEL_TITLES.get(info['model'], info['model'])} bs{info['batch_size']} "
+                  f"{info['optimizer']} {format_lr(info['lr'])}")
+        points = dict(info.get("checkpoints") or {})
+        points[str(info["epochs"])] = {k: info.get(k) for k in ("test_accuracy",
+                                                                  "official_test_accuracy")}
+        for epochs in sorted(int(e) for e in points):
+            val = (info.get("val_accuracy") or [])[:epochs]
+            point = points[str(epochs)]
+            ok = info.get("status") == "ok" and len(val) == epochs
+            source = "this run" if epochs == info["epochs"] else f"first {epochs} of {info['epochs']}"
+            rows.append([
+                config, info["device"], f"{epochs} ({source})",
+                fmt(val[-1]) if ok else _cell(case, "x"),
+                fmt(max(val)) if ok else _cell(case, "x"),
+                fmt(point.get("test_accuracy")) if ok else _cell(case, "x"),
+                fmt(point.get("official_test_accuracy")) if ok else _cell(case, "x"),
+                fmt(sum(info["epoch_seconds"][:epochs]), 1) if ok else _cell(case, "x"),
+            ])
+    note = ("each configuration trains once for the long run; the short row is read from "
+            "its first epochs (constant learning rate, same seed and batch order, test sets "
+            "also evaluated at that epoch), not trained separately; train images: "
+            + ", ".join(sorted({f"{c.info['train_size']:,}" for c in long_runs})))
+    return [Table(name="epochs", title="Short vs long training (seed: 10 vs 20 epochs)",
+                  headers=["configuration", "device", "epochs", "final val %", "best val %",
+                           "test %", "official %", "train s"],
+                  rows=rows, note=note)]
+
+
+def devices_table(run: Run) -> list[Table]:
+    """The seed's Table 4: FashionMNIST, batch 16, lr 0.001, per model, optimizer and
+    device: accuracy, time, FLOPs and the GPU speed-up."""
+    cases = [c for c in grid_cases(run) if _matches(c, **TABLE4)]
+    if not cases:
+        return []
+    index = {(c.info["model"], c.info["optimizer"], c.info["device"]): c for c in cases}
+    rows = []
+    for model in MODELS:
+        for opt in OPTIMIZERS:
+            for device in ("cpu", "gpu"):
+                case = index.get((model, opt, device))
+                cpu = index.get((model, opt, "cpu"))
+                ok = case is not None and case.info.get("status") == "ok"
+                info = case.info if case else {}
+                achieved = (info["train_flops_per_epoch"] * info["epochs_run"]
+                            / info["train_seconds"] / 1e12
+                            if ok and info.get("train_flops_per_epoch") and info["train_seconds"]
+                            else None)
+                speedup = MISSING
+                if device == "gpu" and ok and cpu is not None and cpu.info.get("status") == "ok":
+                    speedup = f"{cpu.info['train_seconds'] / info['train_seconds']:.1f}x"
+                rows.append([
+                    MODEL_TITLES[model], opt, device, _cell(case, "test_accuracy"),
+                    fmt(info["train_seconds"] * 1000, 0) if ok else _cell(case, "x"),
+                    f"{info['flops_per_image']:.3g}" if case else MISSING,
+                    f"{info['train_flops_per_epoch']:.3g}"
+                    if case and info.get("train_flops_per_epoch") else MISSING,
+                    MISSING if achieved is None else f"{achieved:.3f}",
+                    speedup,
+                ])
+    sizes = sorted({f"{c.info['input_size']}x{c.info['input_size']}x{c.info.get('channels', 1)}"
+                    for c in cases})
+    return [Table(
+        name="devices", title="CPU vs GPU (seed Table 4): FashionMNIST, batch 16, lr 0.001",
+        headers=["model", "optimizer", "device", "test acc %", "train ms", "FLOPs/image",
+                 "train FLOPs/epoch", "achieved TFLOP/s", "speed-up"],
+        rows=rows,
+        note=("FLOPs/image = 2 x fvcore MACs at the input actually trained ("
+              + ", ".join(sizes) + "); train FLOPs/epoch ~ 3 x FLOPs/image x train images "
+              "(forward + backward, an estimate); achieved = train FLOPs / train time; "
+              "speed-up = cpu time / gpu time for the same configuration"))]
+
+
 def build_tables(run: Run) -> list[Table]:
-    return resnet_tables(run)
+    return (resnet_tables(run) + devices_table(run) + pin_memory_table(run)
+            + epochs_table(run) + svm_tables(run))
 
 
 # ---------------------------------------------------------------- header
@@ -227,6 +448,9 @@ def render_table(table: Table, fmt_name: str = "github") -> str:
 def render_markdown(run: Run, tables: list[Table]) -> str:
     parts = ["# mnistperf run", ""]
     parts += [f"- {line}" for line in header_lines(run)]
+    found = findings([c.info for c in run.cases])
+    if found:
+        parts += ["", "## Findings", ""] + [f"- {line}" for line in found]
     for table in tables:
         parts += ["", f"## {table.title}", ""]
         if table.note:
@@ -256,11 +480,7 @@ def write_csv(table: Table, path: Path) -> None:
 def curve_figures(run: Run) -> dict[str, bytes]:
     """The seed's Figures 1-4: per dataset x model (x device), training and
     validation accuracy against epoch for every configuration. name -> PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     cases = [c for c in grid_cases(run) if c.info.get("val_accuracy")]
     groups: dict[tuple, list[Case]] = {}
     for c in cases:
@@ -291,15 +511,148 @@ def curve_figures(run: Run) -> dict[str, bytes]:
                    loc="outside right upper", fontsize=9)
         fig.suptitle(f"{MODEL_TITLES.get(model, model)} on {DATASET_TITLES.get(dataset, dataset)}"
                      f" ({device}): accuracy per epoch")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
-        plt.close(fig)
-        figures[f"curves-{dataset}-{model}-{device}.png"] = buf.getvalue()
+        figures[f"curves-{dataset}-{model}-{device}.png"] = _png(fig)
     return figures
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display on CI or servers
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    _pyplot().close(fig)
+    return buf.getvalue()
+
+
+def bar_panels(title: str, groups: list[str], series: dict[str, list], panels, legend: str):
+    """Grouped bars: one panel per (ylabel, panel title, value index), one bar per
+    series in each group; `series[name][g]` is a tuple of values or None."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5),
+                             layout="constrained", squeeze=False)
+    width = 0.8 / max(len(series), 1)
+    for ax, (ylabel, panel_title, k, fmt_) in zip(axes[0], panels):
+        for i, (name, values) in enumerate(series.items()):
+            xs = [g + (i - (len(series) - 1) / 2) * width
+                  for g, v in enumerate(values) if v is not None]
+            ys = [v[k] for v in values if v is not None]
+            bars = ax.bar(xs, ys, width, label=name)
+            ax.bar_label(bars, fmt=fmt_, fontsize=8)
+        ax.set_xticks(range(len(groups)), groups)
+        ax.set_title(panel_title)
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="y", alpha=0.3)
+        ax.margins(y=0.12)
+    axes[0][-1].legend(title=legend)
+    fig.suptitle(title)
+    return _png(fig)
+
+
+def svm_figure(run: Run) -> dict[str, bytes]:
+    """Accuracy and fit+predict time per dataset and kernel, one bar per backend."""
+    cases = [c for c in run.kind("svm") if c.info.get("status") == "ok"]
+    if not cases:
+        return {}
+    groups = [(d, k) for d in _present([c.info["dataset"] for c in cases], ("mnist", "fashion"))
+              for k in _present([c.info["kernel"] for c in cases if c.info["dataset"] == d],
+                                ("rbf", "poly"))]
+    index = {(c.info["dataset"], c.info["kernel"], c.info["backend"]): c for c in cases}
+    series = {}
+    for backend in _present([c.info["backend"] for c in cases], ("sklearn", "sklearnex")):
+        series[backend] = [
+            (c.info["test_accuracy"], c.info["fit_seconds"] + c.info["predict_seconds"])
+            if (c := index.get((d, k, backend))) else None for d, k in groups]
+    sizes = sorted({c.info["train_size"] for c in cases})
+    png = bar_panels(
+        f"SVMs: accuracy and time per dataset and kernel "
+        f"({'/'.join(f'{n:,}' for n in sizes)} training images)",
+        [f"{DATASET_TITLES.get(d, d)}\n{k}" for d, k in groups], series,
+        [("accuracy (%)", "Test accuracy", 0, "%.1f"),
+         ("seconds", "Fit + predict time", 1, "%.3g")], legend="backend")
+    return {"svm.png": png}
+
+
+def devices_figure(run: Run) -> dict[str, bytes]:
+    """The seed's Figure 8: training time and accuracy per device for Table 4."""
+    cases = [c for c in grid_cases(run) if _matches(c, **TABLE4) and c.info.get("status") == "ok"]
+    if not cases:
+        return {}
+    groups = [(m, o) for m in MODELS for o in OPTIMIZERS
+              if any(_matches(c, model=m, optimizer=o) for c in cases)]
+    series = {}
+    for device in _present([c.info["device"] for c in cases], ("cpu", "gpu")):
+        series[device] = [
+            (c.info["train_seconds"], c.info["test_accuracy"])
+            if (c := next((c for c in cases if _matches(c, model=m, optimizer=o, device=device)),
+                          None)) else None
+            for m, o in groups]
+    missing = [d for d in ("cpu", "gpu") if d not in series]
+    png = bar_panels(
+        "CPU vs GPU: FashionMNIST, batch 16, lr 0.001"
+        + (f" ({', '.join(missing)} did not run)" if missing else ""),
+        [f"{MODEL_TITLES[m]}\n{o}" for m, o in groups], series,
+        [("seconds", "Training time", 0, "%.3g"), ("accuracy (%)", "Test accuracy", 1, "%.1f")],
+        legend="device")
+    return {"devices.png": png}
+
+
+def pin_memory_figure(run: Run) -> dict[str, bytes]:
+    cases = [c for c in run.kind("resnet") if c.info.get("experiment") == "pin_memory"
+             and c.info.get("status") == "ok"]
+    if not cases:
+        return {}
+    devices = _present([c.info["device"] for c in cases], ("cpu", "gpu"))
+    series = {}
+    for pin in (True, False):
+        series[f"pin_memory {'on' if pin else 'off'}"] = [
+            (c.info["train_seconds"], c.info["test_accuracy"])
+            if (c := next((c for c in cases if _matches(c, device=d, pin_memory=pin)), None))
+            else None for d in devices]
+    png = bar_panels("pin_memory on the DataLoader path: FashionMNIST, ResNet-18, batch 16",
+                     devices, series,
+                     [("seconds", "Training time", 0, "%.3g"),
+                      ("accuracy (%)", "Test accuracy", 1, "%.1f")], legend="")
+    return {"pin-memory.png": png}
+
+
+def epochs_figure(run: Run) -> dict[str, bytes]:
+    """The seed's Figure 6: validation accuracy per epoch of each long run, with
+    the short run's end marked (it is the same run's first epochs)."""
+    cases = [c for c in run.kind("resnet") if c.info.get("experiment") == "epochs"
+             and c.info.get("val_accuracy")]
+    if not cases:
+        return {}
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
+    shorts = set()
+    for c in cases:
+        val = c.info["val_accuracy"]
+        ax.plot(range(1, len(val) + 1), val, marker="o", markersize=3,
+                label=f"{DATASET_TITLES.get(c.info['dataset'])} ({c.info['device']})")
+        shorts |= {int(e) for e in c.info.get("checkpoints") or {} if int(e) != c.info["epochs"]}
+    for short in shorts:
+        ax.axvline(short, color="grey", linestyle=":", label=f"end of the {short}-epoch run")
+    last = max(len(c.info["val_accuracy"]) for c in cases)
+    ax.set_xticks(range(1, last + 1))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("Short vs long training: validation accuracy per epoch "
+                 "(ResNet-18, batch 16, Adam, lr 0.001)")
+    return {"epochs.png": _png(fig)}
+
+
 def build_figures(run: Run) -> dict[str, bytes]:
-    return curve_figures(run)
+    return {**curve_figures(run), **devices_figure(run), **pin_memory_figure(run),
+            **epochs_figure(run), **svm_figure(run)}
 
 
 # ---------------------------------------------------------------- page
@@ -319,6 +672,10 @@ def render_html(run: Run, tables: list[Table], figures: dict[str, bytes]) -> str
         "<h1>mnistperf run</h1>", "<ul>",
         *[f"<li>{esc(line)}</li>" for line in header_lines(run)], "</ul>",
     ]
+    found = findings([c.info for c in run.cases])
+    if found:
+        parts += ['<h2 id="findings">Findings</h2>', "<ul>",
+                  *[f"<li>{esc(line)}</li>" for line in found], "</ul>"]
     for table in tables:
         parts.append(f'<h2 id="{esc(table.name)}">{esc(table.title)}</h2>')
         if table.note:

@@ -13,13 +13,19 @@ evaluated on the split's test part and on the official test set. A NaN or inf
 loss ends training with status "diverged" instead of an exception.
 
 Timing: `train_seconds` covers the optimisation steps only, `eval_seconds` all
-evaluation; both are read after a device synchronise. Seeds make a CPU run
+evaluation; both are read after a device synchronise. `input_seconds` is the
+host time spent waiting for the next batch (inside train_seconds): the input
+path's share, including the host-to-device copy where it blocks. With
+`checkpoint_epochs`, the test sets are also evaluated after those epochs
+(evaluation draws no random numbers, so the training that follows is
+unchanged). Seeds make a CPU run
 repeatable (same seed, same thread count -> same numbers).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,6 +52,9 @@ class RunResult:
     eval_seconds: float = 0.0
     test_accuracy: float | None = None
     official_test_accuracy: float | None = None
+    # epoch -> {"test_accuracy": ..., "official_test_accuracy": ...} for checkpoint_epochs
+    checkpoints: dict[int, dict[str, float]] = field(default_factory=dict)
+    input_seconds: float = 0.0  # host time spent waiting for the next training batch
     images_trained: int = 0
     params: int = 0
     peak_memory_mb: float = 0.0
@@ -89,12 +98,26 @@ def evaluate(model: nn.Module, batches, part: str, batch_size: int,
     return 100.0 * correct.item() / max(total, 1)
 
 
+def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
+    return {
+        "test_accuracy": evaluate(model, batches, "test", config.eval_batch_size, device, dtype),
+        "official_test_accuracy": evaluate(model, batches, "official_test",
+                                           config.eval_batch_size, device, dtype),
+    }
+
+
 def train(config: TrainConfig, batches, device: torch.device,
           progress: Callable[[str], None] | None = None) -> RunResult:
     """Train `config.model` on `batches` (TensorBatches or LoaderBatches)."""
-    torch.manual_seed(config.seed)
     result = RunResult()
-    memory = PeakMemory(device)
+    with PeakMemory(device) as memory:
+        _train(config, batches, device, progress, result)
+    result.peak_memory_mb = memory.mb
+    return result
+
+
+def _train(config, batches, device, progress, result: RunResult) -> None:
+    torch.manual_seed(config.seed)
     model = make_model(config.model, in_channels=config.channels).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
@@ -113,8 +136,16 @@ def train(config: TrainConfig, batches, device: torch.device,
         correct = torch.zeros((), dtype=torch.int64, device=device)
         seen = 0
         with DeviceClock(device) as clock:
-            for step, (images, labels) in enumerate(
-                    batches.batches("train", config.batch_size, shuffle=True, generator=order)):
+            batch_iter = batches.batches("train", config.batch_size, shuffle=True,
+                                         generator=order)
+            step = 0
+            while True:
+                waited = time.perf_counter()
+                batch = next(batch_iter, None)
+                result.input_seconds += time.perf_counter() - waited
+                if batch is None:
+                    break
+                images, labels = batch
                 with torch.autocast(device_type=device.type, dtype=dtype or torch.float32,
                                     enabled=dtype is not None):
                     logits = model(images)
@@ -128,13 +159,13 @@ def train(config: TrainConfig, batches, device: torch.device,
                 seen += len(labels)
                 if step % DIVERGENCE_CHECK_STEPS == 0 and not torch.isfinite(loss).item():
                     break
+                step += 1
         result.train_seconds += clock.seconds
         result.epoch_seconds.append(clock.seconds)
         result.images_trained += seen
         epoch_loss = loss_sum.item() / max(seen, 1)
         result.train_loss.append(epoch_loss)
         result.train_accuracy.append(100.0 * correct.item() / max(seen, 1))
-        memory.sample()
         if not math.isfinite(epoch_loss):
             result.status = "diverged"
             result.message = f"loss became {epoch_loss} in epoch {epoch}"
@@ -145,6 +176,11 @@ def train(config: TrainConfig, batches, device: torch.device,
             val = evaluate(model, batches, "val", config.eval_batch_size, device, dtype)
         result.eval_seconds += eval_clock.seconds
         result.val_accuracy.append(val)
+        if epoch in config.checkpoint_epochs and epoch != config.epochs:
+            with DeviceClock(device) as eval_clock:
+                result.checkpoints[epoch] = _test_accuracies(model, batches, config, device,
+                                                             dtype)
+            result.eval_seconds += eval_clock.seconds
         if progress:
             progress(f"epoch {epoch}/{config.epochs} loss {epoch_loss:.4f} "
                      f"train {result.train_accuracy[-1]:.2f}% val {val:.2f}% "
@@ -152,13 +188,12 @@ def train(config: TrainConfig, batches, device: torch.device,
 
     if result.status == "ok":
         with DeviceClock(device) as eval_clock:
-            result.test_accuracy = evaluate(model, batches, "test", config.eval_batch_size,
-                                            device, dtype)
-            result.official_test_accuracy = evaluate(model, batches, "official_test",
-                                                     config.eval_batch_size, device, dtype)
+            final = _test_accuracies(model, batches, config, device, dtype)
         result.eval_seconds += eval_clock.seconds
+        result.test_accuracy = final["test_accuracy"]
+        result.official_test_accuracy = final["official_test_accuracy"]
+        if config.epochs in config.checkpoint_epochs:
+            result.checkpoints[config.epochs] = final
         if progress:
             progress(f"test {result.test_accuracy:.2f}% official test "
                      f"{result.official_test_accuracy:.2f}%")
-    result.peak_memory_mb = memory.mb
-    return result

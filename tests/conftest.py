@@ -28,4 +28,41 @@ def bench_project(pytester, data_root, monkeypatch):
         (bench / src.name).write_text(src.read_text())
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
     monkeypatch.setenv("MNISTPERF_DATA", str(data_root))
+    _not_an_xdist_worker(monkeypatch)
     return pytester
+
+
+def _not_an_xdist_worker(monkeypatch):
+    # Under `pytest -n`, the inner sessions would inherit the worker's variable and
+    # pytest-benchmark would switch itself off in them.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+
+
+@pytest.fixture
+def fake_project(pytester, monkeypatch):
+    """A pytester project whose cases only inject crafted extra_info (no training)."""
+    _not_an_xdist_worker(monkeypatch)
+
+    def make(infos):
+        import json
+
+        pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
+        pytester.makepyfile(test_fake=FAKE_SUITE.format(infos=json.dumps(infos)))
+        return pytester
+
+    return make
+
+
+FAKE_SUITE = '''
+import json
+import pytest
+
+INFOS = json.loads({infos!r})
+
+
+@pytest.mark.parametrize("info", INFOS, ids=[i["case_id"] for i in INFOS])
+def test_case(benchmark, info):
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    benchmark.extra_info.update(info)
+'''

@@ -26,7 +26,7 @@ def train_info(dataset="mnist", model="resnet18", bs=16, opt="adam", lr=0.001, d
 
 
 def bench_json(infos, seconds=None, cuda=False):
-    seconds = seconds or [i["train_seconds"] + 1.0 for i in infos]
+    seconds = seconds or [i.get("train_seconds", i.get("fit_seconds")) + 1.0 for i in infos]
     return {
         "machine_info": {"node": "x", "mnistperf": {
             "torch": "2.14.1", "torchvision": "0.29.1", "cuda_available": cuda,

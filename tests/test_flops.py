@@ -23,3 +23,21 @@ def test_counting_is_quiet_and_cached():
 
 def test_training_flops_is_three_forward_passes():
     assert training_flops("resnet18", 1, 28, 1000) == 3 * 2 * macs_per_image("resnet18", 1, 28) * 1000
+
+
+@pytest.mark.parametrize("model", ["resnet18", "resnet50"])
+@pytest.mark.parametrize("channels, size", [(1, 28), (3, 224)])
+def test_flops_per_image_match_fvcore_computed_here(model, channels, size):
+    import torch
+    from fvcore.nn import FlopCountAnalysis
+
+    from mnistperf.models import make_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analysis = FlopCountAnalysis(make_model(model, channels).eval(),
+                                     torch.zeros(1, channels, size, size))
+        analysis.unsupported_ops_warnings(False)
+        expected = analysis.total()
+    assert macs_per_image(model, channels, size) == expected
+    assert flops_per_image(model, channels, size) == 2 * expected

@@ -2,29 +2,62 @@
 
 import json
 
+import pytest
+
 from mnistperf.record import TRAIN_KEYS
 
 
-def _collected_ids(result):
-    return [line.split("[", 1)[1].rstrip("]") for line in result.outlines
-            if line.startswith("benchmarks/") and "[" in line]
+def _collected(result):
+    """(file, case id) of each collected item in `--collect-only -q` output."""
+    out = []
+    for line in result.outlines:
+        if line.startswith("benchmarks/") and "[" in line:
+            path, rest = line.split("::", 1)
+            out.append((path.split("/")[-1], rest.split("[", 1)[1].rstrip("]")))
+    return out
 
 
 def test_k_fashion_and_gpu_selects_exactly_the_fashion_gpu_cases(bench_project):
     result = bench_project.runpytest("benchmarks", "--collect-only", "-q",
                                      "-k", "fashion and gpu", "--mnistperf-profile", "paper")
-    ids = _collected_ids(result)
-    assert len(ids) == 16
-    assert all(i.startswith("fashion-") and i.endswith("-gpu") for i in ids)
-    assert "fashion-resnet18-bs16-adam-lr0.001-e10-gpu" in ids
+    cases = _collected(result)
+    assert all(i.startswith("fashion-") and i.endswith("-gpu") for _, i in cases)
+    grid = [i for f, i in cases if f == "test_resnet_grid.py"]
+    assert len(grid) == 16 and "fashion-resnet18-bs16-adam-lr0.001-e10-gpu" in grid
+    assert sorted(i for f, i in cases if f != "test_resnet_grid.py") == [
+        "fashion-resnet18-bs16-adam-lr0.001-e10-dataloader-nopin-gpu",
+        "fashion-resnet18-bs16-adam-lr0.001-e10-dataloader-pin-gpu",
+        "fashion-resnet18-bs16-adam-lr0.001-e20-gpu",
+    ]
 
 
 def test_k_mnist_never_selects_fashion(bench_project):
     result = bench_project.runpytest("benchmarks", "--collect-only", "-q", "-k", "mnist",
                                      "--mnistperf-profile", "quick")
-    ids = _collected_ids(result)
-    assert len(ids) == 32
-    assert all(i.startswith("mnist-") for i in ids)
+    cases = _collected(result)
+    assert all(i.startswith("mnist-") for _, i in cases)
+    assert len([i for f, i in cases if f == "test_resnet_grid.py"]) == 32
+    assert len([i for f, i in cases if f == "test_svm.py"]) == 4
+    assert [i for f, i in cases if f == "test_epochs.py"] == [
+        "mnist-resnet18-bs16-adam-lr0.001-e20-cpu", "mnist-resnet18-bs16-adam-lr0.001-e20-gpu"]
+
+
+def test_k_not_pin_and_not_pipe_leaves_the_grid_intact(bench_project):
+    result = bench_project.runpytest("benchmarks", "--collect-only", "-q",
+                                     "-k", "not pin and not pipe", "--mnistperf-profile", "quick")
+    cases = _collected(result)
+    assert len([i for f, i in cases if f == "test_resnet_grid.py"]) == 64
+    assert not [i for f, i in cases if f == "test_pin_memory.py"]
+
+
+def test_device_cases_reuse_the_grid_instead_of_training_twice(bench_project):
+    both = bench_project.runpytest("benchmarks", "--collect-only", "-q", "-k",
+                                   "fashion and bs16 and lr0.001 and cpu and not pin and not e20")
+    assert sorted(f for f, _ in _collected(both)) == ["test_resnet_grid.py"] * 4
+    alone = bench_project.runpytest("benchmarks/test_devices.py", "--collect-only", "-q")
+    assert sorted(i for _, i in _collected(alone)) == sorted(
+        f"fashion-{m}-bs16-{o}-lr0.001-e2-{d}" for m in ("resnet18", "resnet50")
+        for o in ("sgd", "adam") for d in ("cpu", "gpu"))
 
 
 def test_gpu_case_skips_with_a_reason_without_cuda(bench_project):
@@ -90,29 +123,7 @@ def _offline_class(name):
     return Offline
 
 
-FAKE_SUITE = '''
-import json
-import pytest
-
-INFOS = json.loads({infos!r})
-
-
-@pytest.mark.parametrize("info", INFOS, ids=[i["case_id"] for i in INFOS])
-def test_case(benchmark, info):
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info.update(info)
-'''
-
-
-def _fake_project(pytester, infos):
-    import json as _json
-
-    pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
-    pytester.makepyfile(test_fake=FAKE_SUITE.format(infos=_json.dumps(infos)))
-    return pytester
-
-
-def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(pytester):
+def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(fake_project):
     from tests.fakes import train_info
     from tests.test_report import EXPECTED_MNIST_ACCURACY
 
@@ -124,7 +135,7 @@ def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(pytest
                    train_seconds=61.0, train_size=1000),
         train_info(bs=32, opt="sgd", lr=0.0001, status="diverged"),
     ]
-    project = _fake_project(pytester, infos)
+    project = fake_project(infos)
     result = project.runpytest("--mnistperf-profile", "quick")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*= mnistperf =*", "profile: quick; seed: 0; cases: 3; devices: cpu",
@@ -154,17 +165,17 @@ def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(pytest
     assert len(runs) == 2 and latest.resolve() != first and first.is_dir()
 
 
-def test_session_without_mnistperf_cases_writes_nothing(pytester):
+def test_session_without_mnistperf_cases_writes_nothing(pytester, fake_project):
     pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
     pytester.makepyfile(test_plain="def test_x(benchmark):\n    benchmark(lambda: None)\n")
     pytester.runpytest().assert_outcomes(passed=1)
     assert not (pytester.path / "results").exists()
 
 
-def test_saved_runs_of_cpu_and_cuda_machines_are_flagged_as_different(pytester, monkeypatch):
+def test_saved_runs_of_cpu_and_cuda_machines_are_flagged_as_different(fake_project, monkeypatch):
     from tests.fakes import train_info
 
-    project = _fake_project(pytester, [train_info()])
+    project = fake_project([train_info()])
     project.runpytest("--benchmark-autosave").assert_outcomes(passed=1)
     from mnistperf.device import machine_summary
 
@@ -177,3 +188,29 @@ def test_saved_runs_of_cpu_and_cuda_machines_are_flagged_as_different(pytester, 
     with pytest.warns(PytestBenchmarkWarning, match=r'(?s)Benchmark machine_info is different.*'
                       r'"device_kind": "cuda".*VS saved.*"device_kind": "cpu-only"'):
         project.runpytest("--benchmark-compare").assert_outcomes(passed=1)
+
+
+def test_bad_repeats_and_targets_are_usage_errors(bench_project):
+    result = bench_project.runpytest("benchmarks", "--collect-only", "--mnistperf-repeats", "0")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--mnistperf-repeats=0 must be at least 1*"])
+    result = bench_project.runpytest("benchmarks", "--collect-only",
+                                     "--mnistperf-target-fashion", "101")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--mnistperf-target-fashion=101.0 is outside (0, 100]*"])
+
+
+def test_repeats_train_one_round_per_seed(bench_project):
+    out = bench_project.path / "out.json"
+    result = bench_project.runpytest_subprocess(
+        "benchmarks", "-k", "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu",
+        "--mnistperf-profile", "smoke", "--mnistperf-repeats", "2", "--mnistperf-seed", "5",
+        f"--benchmark-json={out}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*] seed 5 (1/2)", "*] seed 6 (2/2)"])
+    (bench,) = json.loads(out.read_text())["benchmarks"]
+    info = bench["extra_info"]
+    assert bench["stats"]["rounds"] == 2
+    assert info["seeds"] == [5, 6] and len(info["seed_test_accuracy"]) == 2
+    assert info["test_accuracy"] == pytest.approx(sum(info["seed_test_accuracy"]) / 2, abs=1e-3)
+    assert info["target_accuracy"] == 99.0

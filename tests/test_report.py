@@ -33,24 +33,25 @@ def test_tables_pivot_rows_and_models_with_missing_cells_and_statuses():
     run = parse_run(json.dumps(bench_json(INFOS)), "x.json")
     tables = build_tables(run)
     assert [t.name for t in tables] == ["mnist-cpu-accuracy", "mnist-cpu-time",
-                                        "fashion-cpu-accuracy", "fashion-cpu-time"]
+                                        "fashion-cpu-accuracy", "fashion-cpu-time", "devices"]
     text = render_markdown(run, tables)
     assert EXPECTED_MNIST_ACCURACY in text
     time_rows = tables[1].rows
     # 3,000 images x 2 epochs / 20 s = 300 img/s; ResNet-50 2,000 / 61 s = 33 img/s.
-    assert time_rows[0] == [16, "adam", "0.001", "20.0", "300", "61.0", "33"]
+    assert time_rows[0] == [16, "adam", "0.001", "20.0", "300", "–", "61.0", "33", "–"]
     assert tables[2].rows == [[16, "sgd", "0.001", "80.00", "79.50", "–", "–"]]
 
 
 def test_header_names_profile_devices_versions_and_wall_time():
     text = render_markdown(parse_run(json.dumps(bench_json(INFOS, cuda=True)), "x"), [])
-    assert text == (
+    assert text.split("\n## Findings")[0] == (
         "# mnistperf run\n\n"
         "- run: quick-20261128T000000Z (started 2026-11-28T00:00:00Z)\n"
         "- profile: quick; seed: 0; cases: 4; devices: cpu\n"
         "- torch 2.14.1, torchvision 0.29.1, CUDA 13.0, GPU H200, 2 torch threads\n"
         "- wall time: 123.4 s\n"
     )
+    assert "## Findings\n\n- Adam vs SGD: too little data" in text
 
 
 def _png_size(data: bytes):
@@ -64,7 +65,8 @@ def test_write_report_files_csv_png_and_html(tmp_path):
     write_report(run, out)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["curves-fashion-resnet18-cpu.png", "curves-mnist-resnet18-cpu.png",
-                     "curves-mnist-resnet50-cpu.png", "fashion-cpu-accuracy.csv",
+                     "curves-mnist-resnet50-cpu.png", "devices.csv", "devices.png",
+                     "fashion-cpu-accuracy.csv",
                      "fashion-cpu-time.csv", "index.html", "mnist-cpu-accuracy.csv",
                      "mnist-cpu-time.csv", "tables.md"]
     assert (out / "mnist-cpu-accuracy.csv").read_text().splitlines()[1:] == [
@@ -93,7 +95,7 @@ def test_index_html_has_every_table_and_figure_embedded(tmp_path):
     page = Page()
     page.feed((tmp_path / "index.html").read_text())
     assert page.tables == [t.name for t in build_tables(run)]
-    assert len(page.images) == 3
+    assert len(page.images) == 4  # three curve figures and the CPU-vs-GPU figure
     assert all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in page.images)
     assert "http" not in (tmp_path / "index.html").read_text().replace("http-equiv", "")
 

@@ -60,3 +60,32 @@ def test_exploding_learning_rate_ends_as_diverged_not_a_crash(data_root):
     assert not math.isfinite(result.train_loss[-1])
     assert len(result.epoch_seconds) == 1 and result.test_accuracy is None
     assert train_record(config, result)["status"] == "diverged"
+
+
+def test_short_run_read_from_a_long_run_equals_a_separate_short_run(data_root):
+    base = _config(train_size=192, val_size=64, test_size=96, official_test_size=64,
+                   batch_size=32, optimizer="sgd", lr=0.01)
+    long = train(base.replace(epochs=4, checkpoint_epochs=(2,)), _batches(base, data_root), CPU)
+    short = train(base.replace(epochs=2), _batches(base, data_root), CPU)
+    assert long.train_loss[:2] == short.train_loss
+    assert long.val_accuracy[:2] == short.val_accuracy
+    assert long.train_accuracy[:2] == short.train_accuracy
+    assert long.checkpoints[2] == {"test_accuracy": short.test_accuracy,
+                                   "official_test_accuracy": short.official_test_accuracy}
+    assert len(long.val_accuracy) == 4
+
+
+def test_repeats_record_every_seed_and_mean_std(data_root):
+    config = _config(train_size=128, val_size=64, test_size=64, official_test_size=64,
+                     batch_size=64, optimizer="sgd")
+    results = [train(config.replace(seed=s), _batches(config, data_root), CPU) for s in (0, 1)]
+    record = train_record(config, results, seeds=[0, 1], target=0.01)
+    accs = [r.test_accuracy for r in results]
+    assert record["seeds"] == [0, 1] and record["repeats"] == 2
+    assert record["seed_test_accuracy"] == [round(a, 4) for a in accs]
+    assert record["test_accuracy"] == pytest.approx(sum(accs) / 2, abs=1e-4)
+    assert record["test_accuracy_std"] == pytest.approx(abs(accs[0] - accs[1]) / 2 ** 0.5,
+                                                        abs=1e-4)
+    # Any non-zero validation accuracy reaches a 0.01 % target after epoch 1.
+    assert record["seed_time_to_target_seconds"] == [round(r.epoch_seconds[0], 4)
+                                                     for r in results]
