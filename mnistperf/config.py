@@ -70,6 +70,9 @@ class Profile:
     # The 10-vs-20-epoch experiment: (short, long) epochs and its training images.
     epochs_compare: tuple[int, int]
     epochs_train_size: int
+    # The pipeline comparison: timed training steps per input size, after warm-up.
+    pipeline_steps: tuple[tuple[int, int], ...]
+    pipeline_warmup: int
 
     def train_size_for(self, model: str) -> int:
         return dict(self.train_size)[model]
@@ -95,6 +98,8 @@ PROFILES: dict[str, Profile] = {
             num_workers=0,
             epochs_compare=(2, 4),
             epochs_train_size=256,
+            pipeline_steps=((28, 8), (224, 2)),
+            pipeline_warmup=1,
         ),
         Profile(
             name="quick",
@@ -116,6 +121,8 @@ PROFILES: dict[str, Profile] = {
             num_workers=2,
             epochs_compare=(10, 20),
             epochs_train_size=1_000,
+            pipeline_steps=((28, 60), (224, 6)),
+            pipeline_warmup=2,
         ),
         Profile(
             name="paper",
@@ -137,6 +144,8 @@ PROFILES: dict[str, Profile] = {
             num_workers=4,
             epochs_compare=(10, 20),
             epochs_train_size=SPLIT_SIZES[0],
+            pipeline_steps=((28, 200), (224, 100)),
+            pipeline_warmup=10,
         ),
     )
 }
@@ -178,6 +187,7 @@ class TrainConfig:
     eval_batch_size: int = 512
     seed: int = 0
     momentum: float = 0.9  # SGD only; the seed study's value is not stated, 0.9 is the usual one
+    compile: str = ""  # torch.compile backend ("inductor", "aot_eager"); "" = eager
     extra_tokens: tuple[str, ...] = ()  # an experiment's own id tokens (e.g. 'pin')
     experiment: str = "grid"  # which table family the case belongs to
     checkpoint_epochs: tuple[int, ...] = ()  # also evaluate the test sets after these epochs
@@ -351,3 +361,55 @@ def device_cases(profile: Profile, seed: int = 0) -> list[TrainConfig]:
         train_config(profile, **TABLE4, model=m, optimizer=o, device=d, seed=seed)
         for m, o, d in product(MODELS, OPTIMIZERS, DEVICES)
     ]
+
+
+PIPELINES = ("seed", "fast")
+PIPELINE_BASE = dict(dataset="fashion", model="resnet18", optimizer="adam", lr=1e-3)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """One pipeline-comparison case: a fixed number of training steps through the
+    seed study's input pipeline ('seed': PIL transforms in a DataLoader with
+    workers) or the harness's ('fast': device-resident tensors)."""
+
+    train: TrainConfig  # model, batch, optimizer, data, device, input geometry
+    pipeline: str
+    steps: int
+    warmup: int
+
+    def __post_init__(self):
+        _check_choice("pipeline", self.pipeline, PIPELINES)
+        if self.steps < 1 or self.warmup < 0:
+            raise ConfigError(f"steps must be >= 1 and warmup >= 0, got {self.steps}, "
+                              f"{self.warmup}")
+
+    @property
+    def device(self) -> str:
+        return self.train.device
+
+    @property
+    def case_id(self) -> str:
+        t = self.train
+        return "-".join([t.dataset, t.model, f"bs{t.batch_size}", t.optimizer, format_lr(t.lr),
+                         f"s{self.steps}", f"{t.input_size}px", f"{self.pipeline}pipe",
+                         t.device])
+
+
+def pipeline_cases(profile: Profile, seed: int = 0) -> list[PipelineConfig]:
+    """seed vs fast pipeline at 28x28x1 and 224x224x3, batch 16 and 32, per device."""
+    cases = []
+    for (size, steps), bs, device, pipe in product(profile.pipeline_steps, BATCH_SIZES,
+                                                   DEVICES, PIPELINES):
+        train = train_config(
+            profile, **PIPELINE_BASE, batch_size=bs, device=device, seed=seed,
+            input_size=size, channels=1 if size == 28 else 3, epochs=1,
+            loader="dataloader" if pipe == "seed" else "tensor",
+            num_workers=profile.num_workers if pipe == "seed" else 0,
+            pin_memory=pipe == "seed" and device == "gpu",
+            train_size=max(profile.train_size_for("resnet18"),
+                           bs * (steps + profile.pipeline_warmup)),
+            experiment="pipeline")
+        cases.append(PipelineConfig(train=train, pipeline=pipe, steps=steps,
+                                    warmup=profile.pipeline_warmup))
+    return cases

@@ -17,6 +17,7 @@ that prints a line for the running case on the terminal, even without -s),
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from importlib.util import find_spec
@@ -29,7 +30,9 @@ import pytest
 from pytest_benchmark.utils import safe_dumps
 
 from mnistperf.analysis import DEFAULT_TARGETS, check_target
-from mnistperf.config import PROFILES, ConfigError, Profile, get_profile
+from mnistperf.config import (
+    PROFILES, ConfigError, PipelineConfig, Profile, TrainConfig, get_profile,
+)
 from mnistperf.data import DatasetNotFoundError, make_batches, resolve_root
 from mnistperf.device import cuda_available, machine_summary
 from mnistperf.report import (
@@ -49,6 +52,7 @@ class Settings:
     results_dir: Path
     seed: int
     repeats: int = 1
+    compile: str = ""
     targets: tuple[tuple[str, float], ...] = tuple(DEFAULT_TARGETS.items())
 
     def target(self, dataset: str) -> float:
@@ -80,6 +84,11 @@ def pytest_addoption(parser):
         "--mnistperf-repeats", default=1, type=int, metavar="N",
         help="train each case N times with seeds seed, seed+1, ... (pytest-benchmark "
              "rounds; the split stays the base seed's); tables show mean +- std. Default: 1.",
+    )
+    group.addoption(
+        "--mnistperf-compile", default="", metavar="BACKEND",
+        help="run training steps through torch.compile with this backend (e.g. inductor); "
+             "recorded in extra_info, case ids unchanged. Default: off (eager).",
     )
     for dataset, target in DEFAULT_TARGETS.items():
         group.addoption(
@@ -114,6 +123,7 @@ def settings_from(config) -> Settings:
         results_dir=Path(results),
         seed=config.getoption("--mnistperf-seed"),
         repeats=repeats,
+        compile=config.getoption("--mnistperf-compile"),
         targets=tuple(targets),
     )
 
@@ -162,11 +172,17 @@ def _skip_reason(config) -> str | None:
     return None
 
 
-def case_params(configs):
+def case_params(configs, settings: Settings | None = None):
     """pytest.param per config, id = case_id; a case whose device (CUDA) or backend
-    (scikit-learn-intelex) is absent is skipped with the reason."""
+    (scikit-learn-intelex) is absent is skipped with the reason. Session-wide
+    settings that do not change ids (torch.compile) are applied here."""
     params = []
     for c in configs:
+        if settings is not None and settings.compile:
+            if isinstance(c, TrainConfig):
+                c = c.replace(compile=settings.compile)
+            elif isinstance(c, PipelineConfig):
+                c = dataclasses.replace(c, train=c.train.replace(compile=settings.compile))
         reason = _skip_reason(c)
         marks = [pytest.mark.skip(reason=reason)] if reason else []
         params.append(pytest.param(c, id=c.case_id, marks=marks))
@@ -206,6 +222,16 @@ def case_batches(train_case, mnistperf_settings):
     device = resolve_device(train_case.device)
     with _data_errors_end_the_session():
         return make_batches(train_case, mnistperf_settings.data_root, device)
+
+
+@pytest.fixture
+def pipeline_batches(pipeline_case, mnistperf_settings):
+    """Input batches of the pipeline case's own kind (DataLoader or tensors)."""
+    from mnistperf.device import resolve_device
+
+    device = resolve_device(pipeline_case.device)
+    with _data_errors_end_the_session():
+        return make_batches(pipeline_case.train, mnistperf_settings.data_root, device)
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import statistics
 
-from mnistperf.config import SvmConfig, TrainConfig
+from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig
 from mnistperf.analysis import mean_std, time_to_target
 from mnistperf.flops import macs_per_image, training_flops
 from mnistperf.svm import FittedSvm, SvmResult
-from mnistperf.train import RunResult
+from mnistperf.train import RunResult, ThroughputResult
 
 TRAIN_KEYS = (
     "kind", "dataset", "model", "batch_size", "optimizer", "lr", "epochs", "device",
@@ -98,6 +98,7 @@ def train_record(config: TrainConfig, results: RunResult | list[RunResult],
         "images_per_second": _round(statistics.fmean(images_per_second), 2)
         if images_per_second else None,
         "peak_memory_mb": _round(max(r.peak_memory_mb for r in results), 1),
+        "compile": config.compile,
         "target_accuracy": target,
         "time_to_target_seconds": _round(statistics.fmean(reached)) if reached else None,
         "checkpoints": {str(epoch): {k: _round(v) for k, v in values.items()}
@@ -144,4 +145,39 @@ def svm_record(config: SvmConfig, fitted: FittedSvm, result: SvmResult) -> dict:
         "n_support": fitted.n_support,
         "peak_memory_mb": _round(max(fitted.peak_memory_mb, result.peak_memory_mb), 1),
         "status": "ok",
+    }
+
+
+def pipeline_record(case: PipelineConfig, result: ThroughputResult) -> dict:
+    """The record of a pipeline-comparison case (kind 'pipeline': no accuracy)."""
+    t = case.train
+    return {
+        "kind": "pipeline",
+        "case_id": case.case_id,
+        "experiment": "pipeline",
+        "pipeline": case.pipeline,
+        "dataset": t.dataset,
+        "model": t.model,
+        "batch_size": t.batch_size,
+        "optimizer": t.optimizer,
+        "lr": t.lr,
+        "device": t.device,
+        "amp": t.amp,
+        "compile": t.compile,
+        "loader": t.loader,
+        "num_workers": t.num_workers,
+        "pin_memory": t.pin_memory,
+        "input_size": t.input_size,
+        "channels": t.channels,
+        "seed": t.seed,
+        "profile": t.profile,
+        "steps": result.steps,
+        "warmup_steps": case.warmup,
+        "images": result.images,
+        "seconds": _round(result.seconds),
+        "input_seconds": _round(result.input_seconds),
+        "images_per_second": _round(result.images_per_second, 2),
+        "final_loss": _round(result.final_loss, 6),
+        "peak_memory_mb": _round(result.peak_memory_mb, 1),
+        "status": result.status,
     }

@@ -410,9 +410,66 @@ def devices_table(run: Run) -> list[Table]:
               "speed-up = cpu time / gpu time for the same configuration"))]
 
 
+def pipeline_table(run: Run) -> list[Table]:
+    """Seed pipeline vs harness pipeline: images/s per device, input size and batch."""
+    cases = run.kind("pipeline")
+    if not cases:
+        return []
+    index = {(c.info["device"], c.info["input_size"], c.info["batch_size"], c.info["pipeline"]): c
+             for c in cases}
+    rows = []
+    for device in _present([c.info["device"] for c in cases], ("cpu", "gpu")):
+        for size in sorted({c.info["input_size"] for c in cases if c.info["device"] == device}):
+            for bs in sorted({c.info["batch_size"] for c in cases
+                              if c.info["device"] == device and c.info["input_size"] == size}):
+                seed, fast = (index.get((device, size, bs, p)) for p in ("seed", "fast"))
+                ratio = MISSING
+                if seed and fast and all(c.info.get("status") == "ok" and c.info.get(
+                        "images_per_second") for c in (seed, fast)):
+                    ratio = (f"{fast.info['images_per_second'] / seed.info['images_per_second']:.2f}"
+                             "x")
+                channels = (seed or fast).info.get("channels", 1)
+                rows.append([device, f"{size}x{size}x{channels}", bs,
+                             _cell(seed, "images_per_second", 1),
+                             _cell(fast, "images_per_second", 1), ratio,
+                             _share(seed), _share(fast)])
+    some = cases[0].info
+    return [Table(
+        name="pipeline", title="Input pipeline: seed study's vs harness's (images/s)",
+        headers=["device", "input", "batch", "seed img/s", "fast img/s", "fast / seed",
+                 "seed input wait %", "fast input wait %"],
+        rows=rows,
+        note=(f"{MODEL_TITLES.get(some['model'])} {some['optimizer']} "
+              f"{format_lr(some['lr'])} on {DATASET_TITLES.get(some['dataset'])}; timed steps "
+              f"per case after {some['warmup_steps']} warm-up: "
+              + ", ".join(f"{size}px {steps}" for size, steps in sorted(
+                  {(c.info["input_size"], c.info["steps"]) for c in cases}))
+              + f"; seed = PIL Resize/Grayscale/ToTensor/Normalize in a DataLoader with "
+              f"{max(c.info['num_workers'] for c in cases)} workers; fast = uint8 tensors on "
+              f"the device, gathered and normalised there"))]
+
+
+def _share(case: Case | None) -> str:
+    if case is None or case.info.get("status") != "ok" or not case.info.get("seconds"):
+        return _cell(case, "x")
+    return f"{100.0 * case.info['input_seconds'] / case.info['seconds']:.1f}"
+
+
+def measured_seconds(case: Case) -> float:
+    """Seconds of a case spent in the work it measures (training, evaluation, fit,
+    predict, timed steps)."""
+    info = case.info
+    if info.get("kind") == "resnet":
+        return ((info.get("train_seconds") or 0) + (info.get("eval_seconds") or 0)) * (
+            info.get("repeats") or 1)
+    if info.get("kind") == "svm":
+        return (info.get("fit_seconds") or 0) + (info.get("predict_seconds") or 0)
+    return info.get("seconds") or 0.0
+
+
 def build_tables(run: Run) -> list[Table]:
     return (resnet_tables(run) + devices_table(run) + pin_memory_table(run)
-            + epochs_table(run) + svm_tables(run))
+            + epochs_table(run) + pipeline_table(run) + svm_tables(run))
 
 
 # ---------------------------------------------------------------- header
@@ -434,7 +491,16 @@ def header_lines(run: Run) -> list[str]:
         f"{machine.get('torchvision', MISSING)}, CUDA {cuda or 'none'}, GPU "
         f"{machine.get('gpu') or 'none'}, {machine.get('torch_threads', MISSING)} torch threads",
         f"wall time: {fmt(wall, 1)} s" if wall is not None else f"wall time: {MISSING}",
-    ]
+    ] + ([] if wall is None else [_overhead_line(run, wall)])
+
+
+def _overhead_line(run: Run, wall: float) -> str:
+    measured = sum(measured_seconds(c) for c in run.cases)
+    overhead = wall - measured
+    share = 100.0 * overhead / wall if wall > 0 else 0.0
+    return (f"harness overhead: {overhead:.1f} s of {wall:.1f} s wall ({share:.1f}%): "
+            f"everything but the cases' training, evaluation, fit/predict and timed steps "
+            f"({measured:.1f} s)")
 
 
 # ---------------------------------------------------------------- rendering

@@ -98,6 +98,86 @@ def evaluate(model: nn.Module, batches, part: str, batch_size: int,
     return 100.0 * correct.item() / max(total, 1)
 
 
+class TrainSetup:
+    """Model, optimizer, AMP and the training step for a config on a device.
+
+    `step(images, labels) -> (loss, logits)` is one optimisation step. With
+    `config.compile` the model's forward/backward runs through torch.compile
+    with that backend; the optimizer step stays eager.
+    """
+
+    def __init__(self, config: TrainConfig, device: torch.device):
+        model = make_model(config.model, in_channels=config.channels).to(device)
+        if device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+            torch.backends.cudnn.benchmark = True
+        self.model = model
+        self.forward = torch.compile(model, backend=config.compile) if config.compile else model
+        self.optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr,
+                                        config.momentum)
+        self.dtype = amp_dtype(config, device)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
+        self.criterion = nn.CrossEntropyLoss()
+        self.device = device
+
+    def step(self, images, labels):
+        with torch.autocast(device_type=self.device.type, dtype=self.dtype or torch.float32,
+                            enabled=self.dtype is not None):
+            logits = self.forward(images)
+            loss = self.criterion(logits, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return loss, logits
+
+
+@dataclass
+class ThroughputResult:
+    steps: int = 0
+    images: int = 0
+    seconds: float = 0.0
+    input_seconds: float = 0.0
+    final_loss: float | None = None
+    peak_memory_mb: float = 0.0
+    status: str = "ok"
+
+    @property
+    def images_per_second(self) -> float | None:
+        return self.images / self.seconds if self.seconds > 0 else None
+
+
+def measure_throughput(config: TrainConfig, batches, device: torch.device, steps: int,
+                       warmup: int = 2) -> ThroughputResult:
+    """Images/s of `steps` training steps after `warmup` untimed ones, drawing
+    batches from one shuffled pass over the training part. Warm-up absorbs the
+    one-off costs (DataLoader worker start, cuDNN autotuning, lazy init), so the
+    figure is the steady state of each pipeline."""
+    torch.manual_seed(config.seed)
+    setup = TrainSetup(config, device)
+    setup.model.train()
+    order = torch.Generator().manual_seed(config.seed + 1)
+    batch_iter = batches.batches("train", config.batch_size, shuffle=True, generator=order)
+    result = ThroughputResult()
+    with PeakMemory(device) as memory:
+        for _ in range(warmup):
+            setup.step(*next(batch_iter))
+        with DeviceClock(device) as clock:
+            for _ in range(steps):
+                waited = time.perf_counter()
+                images, labels = next(batch_iter)
+                result.input_seconds += time.perf_counter() - waited
+                loss, _ = setup.step(images, labels)
+                result.images += len(labels)
+                result.steps += 1
+    result.seconds = clock.seconds
+    result.final_loss = float(loss.detach())
+    result.peak_memory_mb = memory.mb
+    if not math.isfinite(result.final_loss):
+        result.status = "diverged"
+    return result
+
+
 def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
     return {
         "test_accuracy": evaluate(model, batches, "test", config.eval_batch_size, device, dtype),
@@ -118,16 +198,10 @@ def train(config: TrainConfig, batches, device: torch.device,
 
 def _train(config, batches, device, progress, result: RunResult) -> None:
     torch.manual_seed(config.seed)
-    model = make_model(config.model, in_channels=config.channels).to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-        torch.backends.cudnn.benchmark = True
+    setup = TrainSetup(config, device)
+    model, step_fn, dtype = setup.model, setup.step, setup.dtype
     result.params = count_params(model)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
-    dtype = amp_dtype(config, device)
     result.amp_dtype = str(dtype).replace("torch.", "") if dtype else None
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-    criterion = nn.CrossEntropyLoss()
     order = torch.Generator().manual_seed(config.seed + 1)
 
     for epoch in range(1, config.epochs + 1):
@@ -146,14 +220,7 @@ def _train(config, batches, device, progress, result: RunResult) -> None:
                 if batch is None:
                     break
                 images, labels = batch
-                with torch.autocast(device_type=device.type, dtype=dtype or torch.float32,
-                                    enabled=dtype is not None):
-                    logits = model(images)
-                    loss = criterion(logits, labels)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
+                loss, logits = step_fn(images, labels)
                 loss_sum += loss.detach() * len(labels)
                 correct += (logits.detach().argmax(1) == labels).sum()
                 seen += len(labels)

@@ -24,7 +24,8 @@ def test_k_fashion_and_gpu_selects_exactly_the_fashion_gpu_cases(bench_project):
     assert all(i.startswith("fashion-") and i.endswith("-gpu") for _, i in cases)
     grid = [i for f, i in cases if f == "test_resnet_grid.py"]
     assert len(grid) == 16 and "fashion-resnet18-bs16-adam-lr0.001-e10-gpu" in grid
-    assert sorted(i for f, i in cases if f != "test_resnet_grid.py") == [
+    assert len([i for f, i in cases if f == "test_pipeline.py"]) == 8
+    assert sorted(i for f, i in cases if f not in ("test_resnet_grid.py", "test_pipeline.py")) == [
         "fashion-resnet18-bs16-adam-lr0.001-e10-dataloader-nopin-gpu",
         "fashion-resnet18-bs16-adam-lr0.001-e10-dataloader-pin-gpu",
         "fashion-resnet18-bs16-adam-lr0.001-e20-gpu",
@@ -47,12 +48,13 @@ def test_k_not_pin_and_not_pipe_leaves_the_grid_intact(bench_project):
                                      "-k", "not pin and not pipe", "--mnistperf-profile", "quick")
     cases = _collected(result)
     assert len([i for f, i in cases if f == "test_resnet_grid.py"]) == 64
-    assert not [i for f, i in cases if f == "test_pin_memory.py"]
+    assert not [i for f, i in cases if f in ("test_pin_memory.py", "test_pipeline.py")]
 
 
 def test_device_cases_reuse_the_grid_instead_of_training_twice(bench_project):
     both = bench_project.runpytest("benchmarks", "--collect-only", "-q", "-k",
-                                   "fashion and bs16 and lr0.001 and cpu and not pin and not e20")
+                                   "fashion and bs16 and lr0.001 and cpu and not pin and not e20 "
+                                   "and not pipe")
     assert sorted(f for f, _ in _collected(both)) == ["test_resnet_grid.py"] * 4
     alone = bench_project.runpytest("benchmarks/test_devices.py", "--collect-only", "-q")
     assert sorted(i for _, i in _collected(alone)) == sorted(

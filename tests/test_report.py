@@ -50,6 +50,9 @@ def test_header_names_profile_devices_versions_and_wall_time():
         "- profile: quick; seed: 0; cases: 4; devices: cpu\n"
         "- torch 2.14.1, torchvision 0.29.1, CUDA 13.0, GPU H200, 2 torch threads\n"
         "- wall time: 123.4 s\n"
+        # 4 cases x (train + eval): (20 + 1) + (61 + 1) + (10 + 1) + (10 + 1) = 105 s
+        "- harness overhead: 18.4 s of 123.4 s wall (14.9%): everything but the cases' "
+        "training, evaluation, fit/predict and timed steps (105.0 s)\n"
     )
     assert "## Findings\n\n- Adam vs SGD: too little data" in text
 
@@ -129,3 +132,30 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
         bench["extra_info"] = {}
     with pytest.raises(ReportError, match=r"no mnistperf cases in it \(4 benchmarks"):
         load_run(write(tmp_path / "c.json", foreign))
+
+
+def _pipe(device, size, bs, pipeline, ips, input_seconds=0.5, seconds=10.0):
+    return {"kind": "pipeline", "case_id": f"fashion-resnet18-bs{bs}-adam-lr0.001-s6-{size}px-"
+                                           f"{pipeline}pipe-{device}",
+            "experiment": "pipeline", "pipeline": pipeline, "dataset": "fashion",
+            "model": "resnet18", "batch_size": bs, "optimizer": "adam", "lr": 0.001,
+            "device": device, "input_size": size, "channels": 1 if size == 28 else 3,
+            "num_workers": 2 if pipeline == "seed" else 0, "steps": 6, "warmup_steps": 2,
+            "images": 6 * bs, "seconds": seconds, "input_seconds": input_seconds,
+            "images_per_second": ips, "status": "ok"}
+
+
+def test_pipeline_table_ratio_and_missing_partner_and_overhead_line():
+    infos = [_pipe("cpu", 28, 16, "seed", 150.0, input_seconds=2.0),
+             _pipe("cpu", 28, 16, "fast", 180.0),
+             _pipe("cpu", 224, 16, "seed", 10.0)]
+    run = parse_run(json.dumps(bench_json(infos, seconds=[10.0] * 3)), "x")
+    (table,) = [t for t in build_tables(run) if t.name == "pipeline"]
+    assert table.rows == [
+        ["cpu", "28x28x1", 16, "150.0", "180.0", "1.20x", "20.0", "5.0"],
+        ["cpu", "224x224x3", 16, "10.0", "–", "–", "5.0", "–"],
+    ]
+    # wall 123.4 s minus 3 x 10 s of timed steps
+    assert render_markdown(run, []).splitlines()[6] == (
+        "- harness overhead: 93.4 s of 123.4 s wall (75.7%): everything but the cases' "
+        "training, evaluation, fit/predict and timed steps (30.0 s)")

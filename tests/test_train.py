@@ -89,3 +89,32 @@ def test_repeats_record_every_seed_and_mean_std(data_root):
     # Any non-zero validation accuracy reaches a 0.01 % target after epoch 1.
     assert record["seed_time_to_target_seconds"] == [round(r.epoch_seconds[0], 4)
                                                      for r in results]
+
+
+def test_compiled_step_gives_the_same_loss_as_eager(data_root):
+    from mnistperf.train import TrainSetup
+
+    config = _config(train_size=64, val_size=64, test_size=64, official_test_size=64,
+                     batch_size=16, optimizer="sgd")
+    images, labels = next(_batches(config, data_root).batches("train", 16))
+    losses = []
+    for backend in ("", "aot_eager"):
+        torch.manual_seed(0)
+        setup = TrainSetup(config.replace(compile=backend), CPU)
+        setup.model.train()
+        first, _ = setup.step(images, labels)
+        second, _ = setup.step(images, labels)  # after one identical update
+        losses.append((first.item(), second.item()))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
+    assert losses[0][1] < losses[0][0]
+
+
+def test_throughput_counts_only_the_timed_steps(data_root):
+    from mnistperf.train import measure_throughput
+
+    config = _config(train_size=256, val_size=64, test_size=64, official_test_size=64,
+                     batch_size=16)
+    result = measure_throughput(config, _batches(config, data_root), CPU, steps=3, warmup=2)
+    assert (result.steps, result.images, result.status) == (3, 48, "ok")
+    assert result.images_per_second == pytest.approx(48 / result.seconds)
+    assert 0 < result.input_seconds < result.seconds
