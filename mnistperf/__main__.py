@@ -4,6 +4,7 @@
     python -m mnistperf report results/latest          # re-render a run folder
     python -m mnistperf report .benchmarks/.../0001_x.json --out results/x
     python -m mnistperf compare results/run-a results/run-b
+    python -m mnistperf grid --profile quick            # every case id of a profile
 
 Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases) is one
 line on stderr and exit code 2, with nothing written.
@@ -50,6 +51,22 @@ def _compare(args) -> int:
     return 0
 
 
+GRIDS = {
+    "resnet": "resnet_grid", "devices": "device_cases", "pin_memory": "pin_memory_cases",
+    "epochs": "epochs_cases", "pipeline": "pipeline_cases", "svm": "svm_grid",
+}
+
+
+def _grid(args) -> int:
+    from mnistperf import config
+
+    profile = config.get_profile(args.profile)
+    for name in (GRIDS if args.kind == "all" else [args.kind]):
+        for case in getattr(config, GRIDS[name])(profile, args.seed):
+            print(f"{name:<10} {case.case_id}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnistperf")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("a", help="run folder or benchmark JSON (baseline)")
     compare.add_argument("b", help="run folder or benchmark JSON (compared)")
     compare.set_defaults(run=_compare)
+    grid = sub.add_parser("grid", help="list the case ids a profile defines")
+    grid.add_argument("--profile", default="quick", choices=("smoke", "quick", "paper"),
+                      help="size profile (default: quick)")
+    grid.add_argument("--kind", default="all", choices=("all", *GRIDS),
+                      help="which cases (default: all)")
+    grid.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    grid.set_defaults(run=_grid)
     return parser
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 import torch
 
 
+NO_CUDA_REASON = ("gpu case needs CUDA, but torch.cuda.is_available() is False on this "
+                  "machine; run it where a CUDA GPU is visible (tox -e cuda)")
+
+
 class DeviceUnavailable(RuntimeError):
     """The case asks for a device this machine does not have."""
 
@@ -21,10 +25,7 @@ def resolve_device(token: str) -> torch.device:
         return torch.device("cpu")
     if token == "gpu":
         if not cuda_available():
-            raise DeviceUnavailable(
-                "gpu case needs CUDA, but torch.cuda.is_available() is False on this "
-                "machine; run it where a CUDA GPU is visible (tox -e cuda)"
-            )
+            raise DeviceUnavailable(NO_CUDA_REASON)
         return torch.device("cuda")
     raise DeviceUnavailable(f"device={token!r} is not supported; choose one of: cpu, gpu")
 

@@ -3,16 +3,25 @@
 Loaded by the project's root conftest.py (`pytest_plugins = ["mnistperf.plugin"]`).
 The only module of the library that imports pytest.
 
-Options (each also read from an environment variable; the option wins):
+Options (the first three also from an environment variable; the option wins):
 
     --mnistperf-profile  smoke|quick|paper   $MNISTPERF_PROFILE   default quick
     --mnistperf-data     PATH                $MNISTPERF_DATA      default ./data
     --mnistperf-results  PATH                $MNISTPERF_RESULTS   default results
     --mnistperf-seed     INT                                      default 0
+    --mnistperf-repeats  N                                        default 1
+    --mnistperf-target-mnist / --mnistperf-target-fashion PCT     default 99 / 92
+    --mnistperf-compile  BACKEND                                  default off
 
 Fixtures: `mnistperf_settings` (the resolved options), `progress` (a callable
 that prints a line for the running case on the terminal, even without -s),
-`case_batches` (the input batches for a parametrised `train_case`).
+`case_batches` / `pipeline_batches` / `svm_case_data` (inputs for the
+parametrised `train_case` / `pipeline_case` / `svm_case`, built outside the
+timed region), `run_train_case` (trains a case as the benchmark, one round per
+repeat, and fills extra_info).
+
+At session end the finished cases are written to results/<run>/ (see
+mnistperf.report) and their tables printed in the terminal summary.
 """
 
 from __future__ import annotations
@@ -20,10 +29,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from importlib.util import find_spec
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -34,15 +43,13 @@ from mnistperf.config import (
     PROFILES, ConfigError, PipelineConfig, Profile, TrainConfig, get_profile,
 )
 from mnistperf.data import DatasetNotFoundError, make_batches, resolve_root
-from mnistperf.device import cuda_available, machine_summary
+from mnistperf.device import NO_CUDA_REASON, cuda_available, machine_summary
 from mnistperf.report import (
     build_tables, header_lines, new_run_dir, render_terminal, save_run,
 )
 
 NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
                        "install the extra: pip install -e '.[fast-svm]' (tox installs it)")
-NO_CUDA_REASON = ("gpu case needs CUDA, but torch.cuda.is_available() is False on this "
-                  "machine; run it where a CUDA GPU is visible (tox -e cuda)")
 
 
 @dataclass(frozen=True)
@@ -285,8 +292,9 @@ def _data_errors_end_the_session():
 
 # ---------------------------------------------------------------- end of session
 
-_START = pytest.StashKey[tuple]()
-_RUN = pytest.StashKey[tuple]()
+_START = pytest.StashKey[tuple]()  # (perf_counter, UTC datetime) at session start
+_RUN_NAME = pytest.StashKey[str]()  # results/<run> folder name, once created
+_SAVED = pytest.StashKey[tuple]()  # (run_dir, Run) once written
 
 
 def pytest_sessionstart(session):
@@ -297,7 +305,7 @@ def _run_meta(config) -> dict:
     start, started = config.stash[_START]
     settings = get_settings(config)
     return {
-        "run": config.stash.get(_RUN, (None,))[0],
+        "run": config.stash.get(_RUN_NAME, None),
         "profile": settings.profile.name,
         "seed": settings.seed,
         "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -332,7 +340,7 @@ def pytest_sessionfinish(session, exitstatus):
     started = config.stash[_START][1]
     run_dir = new_run_dir(settings.results_dir,
                           f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}")
-    config.stash[_RUN] = (run_dir.name,)
+    config.stash[_RUN_NAME] = run_dir.name
     # The same hooks pytest-benchmark uses for --benchmark-json, so benchmark.json is
     # its format and `pytest-benchmark compare` reads it.
     machine_info = bs.get_machine_info()
@@ -343,15 +351,15 @@ def pytest_sessionfinish(session, exitstatus):
     config.hook.pytest_benchmark_update_json(config=config, benchmarks=finished,
                                              output_json=output_json)
     run = save_run(run_dir, safe_dumps(output_json, ensure_ascii=True, indent=4))
-    config.stash[_RUN] = (run_dir.name, run_dir, run)
+    config.stash[_SAVED] = (run_dir, run)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter):
-    saved = terminalreporter.config.stash.get(_RUN, None)
-    if not saved or len(saved) < 3:
+    saved = terminalreporter.config.stash.get(_SAVED, None)
+    if saved is None:
         return
-    _, run_dir, run = saved
+    run_dir, run = saved
     tr = terminalreporter
     tr.write_sep("=", "mnistperf")
     for line in header_lines(run):

@@ -175,6 +175,7 @@ def pipeline_record(case: PipelineConfig, result: ThroughputResult) -> dict:
         "warmup_steps": case.warmup,
         "images": result.images,
         "seconds": _round(result.seconds),
+        "warmup_seconds": _round(result.warmup_seconds),
         "input_seconds": _round(result.input_seconds),
         "images_per_second": _round(result.images_per_second, 2),
         "final_loss": _round(result.final_loss, 6),

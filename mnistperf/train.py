@@ -137,6 +137,7 @@ class ThroughputResult:
     steps: int = 0
     images: int = 0
     seconds: float = 0.0
+    warmup_seconds: float = 0.0
     input_seconds: float = 0.0
     final_loss: float | None = None
     peak_memory_mb: float = 0.0
@@ -160,8 +161,9 @@ def measure_throughput(config: TrainConfig, batches, device: torch.device, steps
     batch_iter = batches.batches("train", config.batch_size, shuffle=True, generator=order)
     result = ThroughputResult()
     with PeakMemory(device) as memory:
-        for _ in range(warmup):
-            setup.step(*next(batch_iter))
+        with DeviceClock(device) as warmup_clock:
+            for _ in range(warmup):
+                setup.step(*next(batch_iter))
         with DeviceClock(device) as clock:
             for _ in range(steps):
                 waited = time.perf_counter()
@@ -171,6 +173,7 @@ def measure_throughput(config: TrainConfig, batches, device: torch.device, steps
                 result.images += len(labels)
                 result.steps += 1
     result.seconds = clock.seconds
+    result.warmup_seconds = warmup_clock.seconds
     result.final_loss = float(loss.detach())
     result.peak_memory_mb = memory.mb
     if not math.isfinite(result.final_loss):

@@ -52,3 +52,15 @@ def test_compare_command_and_its_missing_path_error(tmp_path, capsys):
                            "10.00", "12.50", "+2.50", "+25.0%"]
     assert main(["compare", str(a), str(tmp_path / "missing")]) == 2
     assert "mnistperf compare: error: " in capsys.readouterr().err
+
+
+def test_grid_command_lists_the_case_ids_of_a_profile(capsys):
+    assert main(["grid", "--profile", "paper", "--kind", "resnet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 64
+    assert lines[0].split() == ["resnet", "mnist-resnet18-bs16-sgd-lr0.001-e10-cpu"]
+    assert main(["grid", "--profile", "smoke"]) == 0
+    kinds = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert (kinds.count("resnet"), kinds.count("devices"), kinds.count("pin_memory"),
+            kinds.count("epochs"), kinds.count("pipeline"), kinds.count("svm")) == (
+        64, 8, 4, 4, 16, 8)

@@ -52,7 +52,7 @@ def test_header_names_profile_devices_versions_and_wall_time():
         "- wall time: 123.4 s\n"
         # 4 cases x (train + eval): (20 + 1) + (61 + 1) + (10 + 1) + (10 + 1) = 105 s
         "- harness overhead: 18.4 s of 123.4 s wall (14.9%): everything but the cases' "
-        "training, evaluation, fit/predict and timed steps (105.0 s)\n"
+        "training, evaluation, fit/predict and pipeline steps (105.0 s)\n"
     )
     assert "## Findings\n\n- Adam vs SGD: too little data" in text
 
@@ -141,7 +141,8 @@ def _pipe(device, size, bs, pipeline, ips, input_seconds=0.5, seconds=10.0):
             "model": "resnet18", "batch_size": bs, "optimizer": "adam", "lr": 0.001,
             "device": device, "input_size": size, "channels": 1 if size == 28 else 3,
             "num_workers": 2 if pipeline == "seed" else 0, "steps": 6, "warmup_steps": 2,
-            "images": 6 * bs, "seconds": seconds, "input_seconds": input_seconds,
+            "images": 6 * bs, "seconds": seconds, "warmup_seconds": 2.5,
+            "input_seconds": input_seconds,
             "images_per_second": ips, "status": "ok"}
 
 
@@ -155,7 +156,7 @@ def test_pipeline_table_ratio_and_missing_partner_and_overhead_line():
         ["cpu", "28x28x1", 16, "150.0", "180.0", "1.20x", "20.0", "5.0"],
         ["cpu", "224x224x3", 16, "10.0", "–", "–", "5.0", "–"],
     ]
-    # wall 123.4 s minus 3 x 10 s of timed steps
+    # wall 123.4 s minus 3 x (10 s timed + 2.5 s warm-up steps)
     assert render_markdown(run, []).splitlines()[6] == (
-        "- harness overhead: 93.4 s of 123.4 s wall (75.7%): everything but the cases' "
-        "training, evaluation, fit/predict and timed steps (30.0 s)")
+        "- harness overhead: 85.9 s of 123.4 s wall (69.6%): everything but the cases' "
+        "training, evaluation, fit/predict and pipeline steps (37.5 s)")
