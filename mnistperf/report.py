@@ -738,7 +738,7 @@ def render_html(run: Run, tables: list[Table], figures: dict[str, bytes]) -> str
         "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
         "table{border-collapse:collapse;margin:.5em 0 1.5em}"
         "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
-        "th{background:#eee}td:nth-child(-n+3){text-align:left}"
+        "th{background:#eee}td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}"
         "img{max-width:100%;border:1px solid #ddd;margin:.5em 0}"
         ".note{color:#555;font-size:90%}</style></head><body>",
         "<h1>mnistperf run</h1>", "<ul>",
