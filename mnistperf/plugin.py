@@ -274,8 +274,10 @@ def run_train_case(benchmark, mnistperf_settings, progress):
             results.append(train(*args, **kwargs))
 
         benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), iterations=1)
+        # A disabled benchmark (--benchmark-disable, xdist) runs a single round.
         benchmark.extra_info.update(train_record(
-            config, results, seeds, target=mnistperf_settings.target(config.dataset)))
+            config, results, seeds[:len(results)],
+            target=mnistperf_settings.target(config.dataset)))
         return results
 
     return run
