@@ -134,6 +134,13 @@ def _cell(case: Case | None, key: str, digits: int = 2) -> str:
     return value
 
 
+def _unavailable(case: Case | None) -> str:
+    """The cell of a value a case cannot give: its status if it failed, else '–'."""
+    if case is not None and case.info.get("status", "ok") != "ok":
+        return case.info["status"]
+    return MISSING
+
+
 def _ttt(case: Case | None) -> str:
     """Time-to-target cell: seconds, 'not reached', or the usual '–'/status."""
     if case is None or case.info.get("status", "ok") != "ok":
@@ -297,8 +304,7 @@ def pin_memory_table(run: Run) -> list[Table]:
     pin = [c for c in run.kind("resnet") if c.info.get("experiment") == "pin_memory"]
     if not pin:
         return []
-    base = {k: v for k, v in PIN_MEMORY_BASE.items()}
-    reference = [c for c in grid_cases(run) if _matches(c, **base)]
+    reference = [c for c in grid_cases(run) if _matches(c, **PIN_MEMORY_BASE)]
     rows = []
     for device in _present([c.info["device"] for c in pin + reference], ("cpu", "gpu")):
         for case in sorted((c for c in pin + reference if c.info["device"] == device),
@@ -350,11 +356,11 @@ def epochs_table(run: Run) -> list[Table]:
             source = "this run" if epochs == info["epochs"] else f"first {epochs} of {info['epochs']}"
             rows.append([
                 config, info["device"], f"{epochs} ({source})",
-                fmt(val[-1]) if ok else _cell(case, "x"),
-                fmt(max(val)) if ok else _cell(case, "x"),
-                fmt(point.get("test_accuracy")) if ok else _cell(case, "x"),
-                fmt(point.get("official_test_accuracy")) if ok else _cell(case, "x"),
-                fmt(sum(info["epoch_seconds"][:epochs]), 1) if ok else _cell(case, "x"),
+                fmt(val[-1]) if ok else _unavailable(case),
+                fmt(max(val)) if ok else _unavailable(case),
+                fmt(point.get("test_accuracy")) if ok else _unavailable(case),
+                fmt(point.get("official_test_accuracy")) if ok else _unavailable(case),
+                fmt(sum(info["epoch_seconds"][:epochs]), 1) if ok else _unavailable(case),
             ])
     note = ("each configuration trains once for the long run; the short row is read from "
             "its first epochs (constant learning rate, same seed and batch order, test sets "
@@ -390,7 +396,7 @@ def devices_table(run: Run) -> list[Table]:
                     speedup = f"{cpu.info['train_seconds'] / info['train_seconds']:.1f}x"
                 rows.append([
                     MODEL_TITLES[model], opt, device, _cell(case, "test_accuracy"),
-                    fmt(info["train_seconds"] * 1000, 0) if ok else _cell(case, "x"),
+                    fmt(info["train_seconds"] * 1000, 0) if ok else _unavailable(case),
                     f"{info['flops_per_image']:.3g}" if case else MISSING,
                     f"{info['train_flops_per_epoch']:.3g}"
                     if case and info.get("train_flops_per_epoch") else MISSING,
@@ -451,7 +457,7 @@ def pipeline_table(run: Run) -> list[Table]:
 
 def _share(case: Case | None) -> str:
     if case is None or case.info.get("status") != "ok" or not case.info.get("seconds"):
-        return _cell(case, "x")
+        return _unavailable(case)
     return f"{100.0 * case.info['input_seconds'] / case.info['seconds']:.1f}"
 
 

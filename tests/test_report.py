@@ -160,3 +160,57 @@ def test_pipeline_table_ratio_and_missing_partner_and_overhead_line():
     assert render_markdown(run, []).splitlines()[6] == (
         "- harness overhead: 85.9 s of 123.4 s wall (69.6%): everything but the cases' "
         "training, evaluation, fit/predict and pipeline steps (37.5 s)")
+
+
+def _table(infos, name):
+    run = parse_run(json.dumps(bench_json(infos)), "x")
+    return next(t for t in build_tables(run) if t.name == name)
+
+
+def test_devices_table_speedup_flops_and_missing_gpu_cells():
+    common = dict(dataset="fashion", bs=16, lr=0.001, opt="sgd")
+    cpu = dict(train_info(device="cpu", acc=80.0, train_seconds=100.0, **common),
+               train_flops_per_epoch=6e11, flops_per_image=6.62e7, epochs_run=2)
+    gpu = dict(train_info(device="gpu", acc=81.0, train_seconds=4.0, **common),
+               train_flops_per_epoch=6e11, flops_per_image=6.62e7, epochs_run=2)
+    adam_cpu = dict(train_info(device="cpu", opt="adam", dataset="fashion", bs=16, lr=0.001,
+                               acc=79.0, train_seconds=50.0),
+                    train_flops_per_epoch=6e11, flops_per_image=6.62e7, epochs_run=2)
+    table = _table([cpu, gpu, adam_cpu], "devices")
+    # achieved = 6e11 x 2 epochs / 4 s = 0.3 TFLOP/s; speed-up = 100 / 4
+    assert table.rows[:4] == [
+        ["ResNet-18", "sgd", "cpu", "80.00", "100000", "6.62e+07", "6e+11", "0.012", "–"],
+        ["ResNet-18", "sgd", "gpu", "81.00", "4000", "6.62e+07", "6e+11", "0.300", "25.0x"],
+        ["ResNet-18", "adam", "cpu", "79.00", "50000", "6.62e+07", "6e+11", "0.024", "–"],
+        ["ResNet-18", "adam", "gpu", "–", "–", "–", "–", "–", "–"],
+    ]
+
+
+def test_pin_memory_table_reuses_the_grid_row_and_says_cpu_has_no_effect():
+    pin = [dict(train_info(dataset="fashion", bs=16, opt="adam", lr=0.001, train_seconds=t),
+                experiment="pin_memory", loader="dataloader", pin_memory=p, num_workers=2,
+                input_seconds=1.0)
+           for p, t in ((True, 20.0), (False, 25.0))]
+    grid = dict(train_info(dataset="fashion", bs=16, opt="adam", lr=0.001, train_seconds=10.0),
+                input_seconds=0.1)
+    table = _table(pin + [grid], "pin-memory")
+    assert [row[:4] + row[5:] for row in table.rows] == [
+        ["cpu", "dataloader", 2, "on", "20.0", "300", "5.0"],
+        ["cpu", "dataloader", 2, "off", "25.0", "240", "4.0"],
+        ["cpu", "tensor (grid)", 0, "off", "10.0", "600", "1.0"],
+    ]
+    assert "pin_memory has no effect without CUDA" in table.note
+
+
+def test_epochs_table_reads_the_short_run_from_the_long_one():
+    long = dict(train_info(bs=16, opt="adam", lr=0.001, epochs=4, acc=95.0, official=94.0,
+                           val=(80.0, 90.0, 88.0, 93.0), train=(1, 2, 3, 4)),
+                experiment="epochs", epoch_seconds=[5.0, 6.0, 7.0, 8.0],
+                checkpoints={"2": {"test_accuracy": 89.5, "official_test_accuracy": 88.0}})
+    table = _table([long], "epochs")
+    assert table.rows == [
+        ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "2 (first 2 of 4)", "90.00", "90.00",
+         "89.50", "88.00", "11.0"],
+        ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "4 (this run)", "93.00", "93.00",
+         "95.00", "94.00", "26.0"],
+    ]
