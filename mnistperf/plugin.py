@@ -43,7 +43,7 @@ from mnistperf.config import (
     PROFILES, ConfigError, PipelineConfig, Profile, TrainConfig, get_profile,
 )
 from mnistperf.data import DatasetNotFoundError, make_batches, resolve_root
-from mnistperf.device import NO_CUDA_REASON, cuda_available, machine_summary
+from mnistperf.device import NO_CUDA_REASON, cuda_available, machine_summary, resolve_device
 from mnistperf.report import (
     build_tables, header_lines, new_run_dir, render_terminal, save_run,
 )
@@ -224,8 +224,6 @@ def progress(request):
 def case_batches(train_case, mnistperf_settings):
     """The input batches for the parametrised `train_case`, on its device; built
     outside the timed region. Missing data ends the session with one line."""
-    from mnistperf.device import resolve_device
-
     device = resolve_device(train_case.device)
     with _data_errors_end_the_session():
         return make_batches(train_case, mnistperf_settings.data_root, device)
@@ -234,8 +232,6 @@ def case_batches(train_case, mnistperf_settings):
 @pytest.fixture
 def pipeline_batches(pipeline_case, mnistperf_settings):
     """Input batches of the pipeline case's own kind (DataLoader or tensors)."""
-    from mnistperf.device import resolve_device
-
     device = resolve_device(pipeline_case.device)
     with _data_errors_end_the_session():
         return make_batches(pipeline_case.train, mnistperf_settings.data_root, device)

@@ -227,8 +227,8 @@ def resnet_tables(run: Run) -> list[Table]:
 
 
 def _speedup(base: Case | None, fast: Case | None, keys: tuple[str, ...]) -> str:
-    if base is None or fast is None or "ok" != base.info.get("status") \
-            or "ok" != fast.info.get("status"):
+    if base is None or fast is None or not all(c.info.get("status") == "ok"
+                                               for c in (base, fast)):
         return MISSING
     slow = sum(base.info[k] for k in keys)
     quick = sum(fast.info[k] for k in keys)

@@ -1,6 +1,7 @@
 """Crafted pytest-benchmark JSON with mnistperf extra_info, for report tests."""
 
 import json
+import urllib.error
 
 from mnistperf.config import format_lr
 
@@ -49,3 +50,10 @@ def bench_json(infos, seconds=None, cuda=False):
 def write(path, data):
     path.write_text(json.dumps(data))
     return path
+
+
+class OfflineDataset:
+    """Stands in for a torchvision dataset class on a machine without network."""
+
+    def __init__(self, *args, **kwargs):
+        raise urllib.error.URLError("no network")

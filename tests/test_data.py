@@ -57,13 +57,9 @@ def test_missing_data_offline_names_root_files_and_fix(tmp_path):
 
 
 def test_failed_download_is_reported_in_the_same_line(tmp_path, monkeypatch):
-    import urllib.error
+    from tests.fakes import OfflineDataset
 
-    class Offline:
-        def __init__(self, *args, **kwargs):
-            raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(data, "_torchvision_class", lambda name: Offline)
+    monkeypatch.setattr(data, "_torchvision_class", lambda name: OfflineDataset)
     with pytest.raises(DatasetNotFoundError) as info:
         load_raw("fashion", tmp_path / "nowhere")
     message = str(info.value)

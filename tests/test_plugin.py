@@ -5,6 +5,7 @@ import json
 import pytest
 
 from mnistperf.record import TRAIN_KEYS
+from tests.fakes import OfflineDataset
 
 
 def _collected(result):
@@ -106,7 +107,7 @@ def test_bad_profile_from_environment_is_a_usage_error(bench_project, monkeypatc
 
 def test_missing_data_ends_the_session_with_one_line(bench_project, tmp_path, monkeypatch):
     monkeypatch.setenv("MNISTPERF_DATA", str(tmp_path / "empty"))
-    monkeypatch.setattr("mnistperf.data._torchvision_class", _offline_class)
+    monkeypatch.setattr("mnistperf.data._torchvision_class", lambda name: OfflineDataset)
     result = bench_project.runpytest(
         "benchmarks", "-k", "mnist and resnet18 and bs32 and adam and lr0.001 and cpu",
         "--mnistperf-profile", "smoke")
@@ -114,15 +115,6 @@ def test_missing_data_ends_the_session_with_one_line(bench_project, tmp_path, mo
     result.stdout.fnmatch_lines([f"*MNIST not found under data root '{tmp_path / 'empty'}'*"])
     assert "Traceback" not in result.stdout.str()
 
-
-def _offline_class(name):
-    import urllib.error
-
-    class Offline:
-        def __init__(self, *args, **kwargs):
-            raise urllib.error.URLError("no network")
-
-    return Offline
 
 
 def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(fake_project):
