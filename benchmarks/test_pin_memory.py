@@ -1,5 +1,8 @@
-"""pin_memory on and off on the DataLoader path (the seed's experiment:
-FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001), per device."""
+"""pin_memory on and off on the DataLoader path (mnistperf.experiments.pin_memory)."""
+
+import pytest
+
+pytestmark = pytest.mark.experiment("pin_memory")
 
 
 def test_pin_memory(train_case, case_batches, run_train_case):

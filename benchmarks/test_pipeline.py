@@ -1,10 +1,13 @@
-"""Input pipelines side by side: the seed study's (PIL Resize/Grayscale/ToTensor/
-Normalize in a DataLoader with workers) against the harness's (device-resident
-tensors), same model, batch, optimizer and data, a fixed number of training
-steps each after warm-up."""
+"""Input pipelines side by side (mnistperf.experiments.pipeline): the study's
+DataLoader with PIL transforms against the harness's device tensors, a fixed
+number of training steps each after warm-up."""
 
-from mnistperf.record import pipeline_record
+import pytest
+
+from mnistperf.records import PipelineRecord
 from mnistperf.train import measure_throughput
+
+pytestmark = pytest.mark.experiment("pipeline")
 
 
 def test_steps(benchmark, pipeline_case, pipeline_batches, progress):
@@ -15,4 +18,4 @@ def test_steps(benchmark, pipeline_case, pipeline_batches, progress):
               pipeline_case.warmup),
         rounds=1, iterations=1)
     progress(f"{result.images_per_second:.1f} img/s over {result.steps} steps")
-    benchmark.extra_info.update(pipeline_record(pipeline_case, result))
+    benchmark.extra_info.update(PipelineRecord.from_result(pipeline_case, result).to_extra_info())

@@ -1,7 +1,12 @@
-"""SVM cases: dataset x kernel x backend on the CPU; the benchmark times the fit."""
+"""SVM cases (mnistperf.experiments.svm): dataset x kernel x backend on the CPU;
+the benchmark times the fit."""
 
-from mnistperf.record import svm_record
+import pytest
+
+from mnistperf.records import SvmRecord
 from mnistperf.svm import evaluate_svm, fit_svm, make_svc
+
+pytestmark = pytest.mark.experiment("svm")
 
 
 def test_fit(benchmark, svm_case, svm_case_data, progress):
@@ -11,4 +16,4 @@ def test_fit(benchmark, svm_case, svm_case_data, progress):
     result = evaluate_svm(fitted, svm_case_data)
     progress(f"fit {fitted.fit_seconds:.1f}s, predict {result.predict_seconds:.1f}s, "
              f"test {result.test_accuracy:.2f}%")
-    benchmark.extra_info.update(svm_record(svm_case, fitted, result))
+    benchmark.extra_info.update(SvmRecord.from_fit(svm_case, fitted, result).to_extra_info())

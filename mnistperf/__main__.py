@@ -19,6 +19,9 @@ from pathlib import Path
 
 from mnistperf.config import MODELS
 
+# The registry's names, without importing the experiments (and matplotlib) for --help.
+EXPERIMENT_NAMES = ("grid", "devices", "pin_memory", "epochs", "pipeline", "svm")
+
 
 def _flops(args) -> int:
     from mnistperf.flops import flops_per_image, macs_per_image
@@ -31,7 +34,8 @@ def _flops(args) -> int:
 
 
 def _report(args) -> int:
-    from mnistperf.report import load_run, write_report
+    from mnistperf.report.compose import write_report
+    from mnistperf.report.run import load_run
 
     run = load_run(args.path)
     path = Path(args.path)
@@ -44,26 +48,23 @@ def _report(args) -> int:
 
 
 def _compare(args) -> int:
-    from mnistperf.report import compare_runs, load_run
+    from mnistperf.report.compare import compare_runs
+    from mnistperf.report.run import load_run
 
     a, b = load_run(args.a), load_run(args.b)
     sys.stdout.write(compare_runs(a, b))
     return 0
 
 
-GRIDS = {
-    "resnet": "resnet_grid", "devices": "device_cases", "pin_memory": "pin_memory_cases",
-    "epochs": "epochs_cases", "pipeline": "pipeline_cases", "svm": "svm_grid",
-}
-
-
 def _grid(args) -> int:
-    from mnistperf import config
+    from mnistperf.experiments import EXPERIMENTS
+    from mnistperf.profiles import get_profile
 
-    profile = config.get_profile(args.profile)
-    for name in (GRIDS if args.kind == "all" else [args.kind]):
-        for case in getattr(config, GRIDS[name])(profile, args.seed):
-            print(f"{name:<10} {case.case_id}")
+    profile = get_profile(args.profile)
+    for experiment in EXPERIMENTS:
+        if args.kind in ("all", experiment.name):
+            for case in experiment.cases(profile, args.seed):
+                print(f"{experiment.name:<10} {case.case_id}")
     return 0
 
 
@@ -90,15 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     grid = sub.add_parser("grid", help="list the case ids a profile defines")
     grid.add_argument("--profile", default="quick", choices=("smoke", "quick", "paper"),
                       help="size profile (default: quick)")
-    grid.add_argument("--kind", default="all", choices=("all", *GRIDS),
-                      help="which cases (default: all)")
+    grid.add_argument("--kind", default="all", choices=("all", *EXPERIMENT_NAMES),
+                      help="which experiment's cases (default: all)")
     grid.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     grid.set_defaults(run=_grid)
     return parser
 
 
 def main(argv=None) -> int:
-    from mnistperf.report import ReportError
+    from mnistperf.report.run import ReportError
 
     args = build_parser().parse_args(argv)
     try:

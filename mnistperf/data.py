@@ -5,7 +5,7 @@
     split = make_split(raw, seed=0, sizes=...)  # 42,000 / 6,000 / 12,000 (+ official test)
     tensors = TensorBatches(split, device, input_size=28, channels=1)   # fast path
     loaders = LoaderBatches(split, input_size=224, channels=3, num_workers=2,
-                            pin_memory=True)   # the seed study's DataLoader path
+                            pin_memory=True)   # the study's DataLoader path
 
 Both paths yield `(images, labels)` on the requested device, images normalised
 with the dataset's mean and std; `TensorBatches` does all of it on the device,
@@ -24,11 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from mnistperf.config import SPLIT_SIZES, TORCHVISION_NAMES, ConfigError
-
-# Training-set pixel statistics (MNIST: the usual published figures; FashionMNIST:
-# the published 0.2860/0.3530, which the shared copy reproduces to 3 decimals).
-MEAN_STD = {"mnist": (0.1307, 0.3081), "fashion": (0.2860, 0.3530)}
+from mnistperf.config import MEAN_STD, SPLIT_SIZES, TORCHVISION_NAMES, ConfigError
 
 RAW_FILES = (
     "train-images-idx3-ubyte",
@@ -247,8 +243,8 @@ class _TransformDataset(Dataset):
         return self.transform(img), int(self.labels[i])
 
 
-def seed_transform(dataset: str, input_size: int, channels: int):
-    """The seed study's transforms: Resize, Grayscale(3), ToTensor, Normalize."""
+def study_transform(dataset: str, input_size: int, channels: int):
+    """The study's transforms: Resize, Grayscale(3), ToTensor, Normalize."""
     from torchvision import transforms
 
     mean, std = MEAN_STD[dataset]
@@ -262,7 +258,7 @@ def seed_transform(dataset: str, input_size: int, channels: int):
 
 
 class LoaderBatches:
-    """The seed study's path: torchvision transforms in a DataLoader with workers
+    """The study's path: torchvision transforms in a DataLoader with workers
     and optional pin_memory; batches are moved to the device with non_blocking."""
 
     loader = "dataloader"
@@ -271,7 +267,7 @@ class LoaderBatches:
                  channels: int = 1, num_workers: int = 0, pin_memory: bool = False):
         self.split = split
         self.device = device
-        self.transform = seed_transform(split.dataset, input_size, channels)
+        self.transform = study_transform(split.dataset, input_size, channels)
         self.num_workers = num_workers
         # pin_memory only means something when there is a CUDA device to copy to.
         self.pin_memory = pin_memory and device.type == "cuda"

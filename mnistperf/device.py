@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import torch
-
+# Imported with this module, not on first use: torchvision registers torch
+# operators once per process, and in-process pytest runs (pytester) drop modules
+# first imported inside them, so a late first import would register twice.
+import torchvision
 
 NO_CUDA_REASON = ("gpu case needs CUDA, but torch.cuda.is_available() is False on this "
                   "machine; run it where a CUDA GPU is visible (tox -e cuda)")
@@ -32,8 +35,6 @@ def resolve_device(token: str) -> torch.device:
 
 def machine_summary() -> dict:
     """Versions and hardware that decide what a benchmark's numbers mean."""
-    import torchvision
-
     info = {
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

@@ -27,43 +27,24 @@ mnistperf.report) and their tables printed in the terminal summary.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-from pytest_benchmark.utils import safe_dumps
 
-from mnistperf.analysis import DEFAULT_TARGETS, check_target
-from mnistperf.config import (
-    PROFILES, ConfigError, PipelineConfig, Profile, TrainConfig, get_profile,
-)
-from mnistperf.data import DatasetNotFoundError, make_batches, resolve_root
+from mnistperf.config import DEFAULT_TARGETS, ConfigError, PipelineConfig, SvmConfig, TrainConfig
+from mnistperf.data import DatasetNotFoundError, make_batches
 from mnistperf.device import NO_CUDA_REASON, cuda_available, machine_summary, resolve_device
-from mnistperf.report import (
-    build_tables, header_lines, new_run_dir, render_terminal, save_run,
-)
+from mnistperf.experiments import get_experiment
+from mnistperf.profiles import PROFILES
+from mnistperf.settings import Settings, resolve_settings
+from mnistperf.store import new_run_dir
 
 NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
                        "install the extra: pip install -e '.[fast-svm]' (tox installs it)")
-
-
-@dataclass(frozen=True)
-class Settings:
-    profile: Profile
-    data_root: Path
-    results_dir: Path
-    seed: int
-    repeats: int = 1
-    compile: str = ""
-    targets: tuple[tuple[str, float], ...] = tuple(DEFAULT_TARGETS.items())
-
-    def target(self, dataset: str) -> float:
-        return dict(self.targets)[dataset]
 
 
 def pytest_addoption(parser):
@@ -71,7 +52,7 @@ def pytest_addoption(parser):
     group.addoption(
         "--mnistperf-profile", default=None, choices=tuple(PROFILES),
         help="size profile: smoke (seconds per case, CI), quick (minutes on a laptop "
-             "CPU), paper (the seed study's full protocol). Default: $MNISTPERF_PROFILE "
+             "CPU), paper (the study's full protocol). Default: $MNISTPERF_PROFILE "
              "or quick.",
     )
     group.addoption(
@@ -106,43 +87,44 @@ def pytest_addoption(parser):
 
 
 def settings_from(config) -> Settings:
-    profile_name = (config.getoption("--mnistperf-profile")
-                    or os.environ.get("MNISTPERF_PROFILE") or "quick")
     try:
-        profile = get_profile(profile_name)
+        return resolve_settings(
+            profile=config.getoption("--mnistperf-profile"),
+            data=config.getoption("--mnistperf-data"),
+            results=config.getoption("--mnistperf-results"),
+            seed=config.getoption("--mnistperf-seed"),
+            repeats=config.getoption("--mnistperf-repeats"),
+            compile=config.getoption("--mnistperf-compile"),
+            targets={d: config.getoption(f"--mnistperf-target-{d}") for d in DEFAULT_TARGETS})
     except ConfigError as exc:
-        raise pytest.UsageError(f"{exc} (from MNISTPERF_PROFILE)") from None
-    results = (config.getoption("--mnistperf-results")
-               or os.environ.get("MNISTPERF_RESULTS") or "results")
-    repeats = config.getoption("--mnistperf-repeats")
-    if repeats < 1:
-        raise pytest.UsageError(f"--mnistperf-repeats={repeats} must be at least 1")
-    targets = []
-    for dataset in DEFAULT_TARGETS:
-        option = f"--mnistperf-target-{dataset}"
-        try:
-            targets.append((dataset, check_target(config.getoption(option), option)))
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return Settings(
-        profile=profile,
-        data_root=resolve_root(config.getoption("--mnistperf-data")),
-        results_dir=Path(results),
-        seed=config.getoption("--mnistperf-seed"),
-        repeats=repeats,
-        compile=config.getoption("--mnistperf-compile"),
-        targets=tuple(targets),
-    )
+        raise pytest.UsageError(str(exc)) from None
 
 
 _SETTINGS = pytest.StashKey[Settings]()
 
 
+MARKERS = {
+    "experiment(name)": "the benchmark function's cases are the named experiment's "
+                                  "(mnistperf.experiments); the plugin parametrises them",
+    "reuses_grid": "an experiment's copy of a grid case; deselected when the grid "
+                             "case itself is selected in the same session",
+    "cpu": "a case on the CPU", "gpu": "a case on a CUDA GPU",
+    "mnist": "a case on MNIST", "fashion": "a case on FashionMNIST",
+    "resnet18": "a ResNet-18 case", "resnet50": "a ResNet-50 case",
+    "svm": "an SVM case", "pipeline": "an input-pipeline case",
+}
+
+
 def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "mnistperf_reuses_grid: an experiment's copy of a grid case; deselected "
-                   "when the grid case itself is selected in the same session")
-    config.stash[_SETTINGS] = settings_from(config)
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    settings = settings_from(config)
+    config.stash[_SETTINGS] = settings
+    # The run's name is known from the start, so that every JSON this session
+    # writes (--benchmark-json, --benchmark-save, results/<run>/) carries it.
+    started = datetime.now(timezone.utc)
+    config.stash[_START] = (time.perf_counter(), started)
+    config.stash[_RUN_NAME] = f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}"
 
 
 def get_settings(config) -> Settings:
@@ -179,7 +161,18 @@ def _skip_reason(config) -> str | None:
     return None
 
 
-def case_params(configs, settings: Settings | None = None):
+def _case_marks(config) -> list:
+    """Markers for `-m`: device, dataset, and model or kind."""
+    if isinstance(config, SvmConfig):
+        names = [config.device, config.dataset, "svm"]
+    elif isinstance(config, PipelineConfig):
+        names = [config.device, config.train.dataset, config.train.model, "pipeline"]
+    else:
+        names = [config.device, config.dataset, config.model]
+    return [getattr(pytest.mark, name) for name in names]
+
+
+def case_params(configs, settings: Settings | None = None, reuses_grid: bool = False):
     """pytest.param per config, id = case_id; a case whose device (CUDA) or backend
     (scikit-learn-intelex) is absent is skipped with the reason. Session-wide
     settings that do not change ids (torch.compile) are applied here."""
@@ -190,10 +183,35 @@ def case_params(configs, settings: Settings | None = None):
                 c = c.replace(compile=settings.compile)
             elif isinstance(c, PipelineConfig):
                 c = dataclasses.replace(c, train=c.train.replace(compile=settings.compile))
+        marks = _case_marks(c)
+        if reuses_grid:
+            marks.append(pytest.mark.reuses_grid)
         reason = _skip_reason(c)
-        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        if reason:
+            marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(c, id=c.case_id, marks=marks))
     return params
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrise a benchmark function marked `experiment(name)` over
+    that experiment's cases for the session's profile and seed."""
+    marker = metafunc.definition.get_closest_marker("experiment")
+    if marker is None:
+        return
+    name = marker.args[0] if marker.args else marker.kwargs.get("name")
+    try:
+        experiment = get_experiment(name)
+    except KeyError as exc:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {exc.args[0]}") from None
+    if experiment.fixture not in metafunc.fixturenames:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: experiment {name!r} parametrises the argument "
+            f"{experiment.fixture!r}, which this function does not take")
+    settings = get_settings(metafunc.config)
+    configs = experiment.cases(settings.profile, settings.seed)
+    metafunc.parametrize(experiment.fixture,
+                         case_params(configs, settings, reuses_grid=experiment.reuses_grid))
 
 
 @pytest.fixture(scope="session")
@@ -253,7 +271,7 @@ def svm_case_data(svm_case, mnistperf_settings):
 def run_train_case(benchmark, mnistperf_settings, progress):
     """Train a config as the benchmark: one pedantic round per repeat, each round a
     new seed (seed, seed+1, ...) on the same prebuilt batches; fills extra_info."""
-    from mnistperf.record import train_record
+    from mnistperf.records import TrainRecord
     from mnistperf.train import train
 
     def run(config, batches):
@@ -271,9 +289,9 @@ def run_train_case(benchmark, mnistperf_settings, progress):
 
         benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), iterations=1)
         # A disabled benchmark (--benchmark-disable, xdist) runs a single round.
-        benchmark.extra_info.update(train_record(
+        benchmark.extra_info.update(TrainRecord.from_results(
             config, results, seeds[:len(results)],
-            target=mnistperf_settings.target(config.dataset)))
+            target=mnistperf_settings.target(config.dataset)).to_extra_info())
         return results
 
     return run
@@ -290,25 +308,43 @@ def _data_errors_end_the_session():
 
 # ---------------------------------------------------------------- end of session
 
-_START = pytest.StashKey[tuple]()  # (perf_counter, UTC datetime) at session start
-_RUN_NAME = pytest.StashKey[str]()  # results/<run> folder name, once created
+_START = pytest.StashKey[tuple]()  # (perf_counter, UTC datetime) at configure time
+_RUN_NAME = pytest.StashKey[str]()  # results/<run> folder name
+_RUN_DIR = pytest.StashKey[Path]()  # the folder, once created
 _SAVED = pytest.StashKey[tuple]()  # (run_dir, Run) once written
 
-
-def pytest_sessionstart(session):
-    session.config.stash[_START] = (time.perf_counter(), datetime.now(timezone.utc))
+CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")
 
 
 def _run_meta(config) -> dict:
     start, started = config.stash[_START]
     settings = get_settings(config)
     return {
-        "run": config.stash.get(_RUN_NAME, None),
+        "run": config.stash[_RUN_NAME],
         "profile": settings.profile.name,
         "seed": settings.seed,
         "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "wall_seconds": round(time.perf_counter() - start, 3),
     }
+
+
+def _make_run_dir(config) -> Path:
+    if _RUN_DIR not in config.stash:
+        run_dir = new_run_dir(get_settings(config).results_dir, config.stash[_RUN_NAME])
+        config.stash[_RUN_DIR] = run_dir
+        config.stash[_RUN_NAME] = run_dir.name
+    return config.stash[_RUN_DIR]
+
+
+def pytest_collection_finish(session):
+    # The run folder exists before the first case trains, under the name every
+    # JSON of this session will carry.
+    config = session.config
+    if config.option.collectonly or _benchmark_session(config) is None:
+        return
+    params = [item.callspec.params for item in session.items if hasattr(item, "callspec")]
+    if any(name in p for p in params for name in CASE_FIXTURES):
+        _make_run_dir(config)
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
@@ -318,27 +354,32 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
 
 
 def _benchmark_session(config):
-    # pytest-benchmark keeps its session object on config; it is the only handle on
-    # the finished benchmarks and their extra_info (no public accessor exists).
-    bs = getattr(config, "_benchmarksession", None)
+    """pytest-benchmark's session (its registered plugin), or None where it does
+    not measure (disabled, or an xdist worker)."""
+    bs = config.pluginmanager.get_plugin("pytest-benchmark")
     if bs is None or bs.disabled or hasattr(config, "workerinput"):
         return None
     return bs
 
 
 def pytest_sessionfinish(session, exitstatus):
+    from pytest_benchmark.utils import safe_dumps
+
+    from mnistperf.records import is_record
+    from mnistperf.report.compose import save_run
+
     config = session.config
     bs = _benchmark_session(config)
     if bs is None:
         return
     finished = [b for b in bs.benchmarks if not b.has_error]
-    if not any("kind" in b.extra_info for b in finished):
+    if not any(is_record(b.extra_info) for b in finished):
+        # Every case was skipped or failed before recording: leave no empty folder.
+        run_dir = config.stash.get(_RUN_DIR, None)
+        if run_dir is not None and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()
         return
-    settings = get_settings(config)
-    started = config.stash[_START][1]
-    run_dir = new_run_dir(settings.results_dir,
-                          f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}")
-    config.stash[_RUN_NAME] = run_dir.name
+    run_dir = _make_run_dir(config)
     # The same hooks pytest-benchmark uses for --benchmark-json, so benchmark.json is
     # its format and `pytest-benchmark compare` reads it.
     machine_info = bs.get_machine_info()
@@ -354,6 +395,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter):
+    from mnistperf.report.compose import build_tables
+    from mnistperf.report.render import header_lines, render_terminal
+
     saved = terminalreporter.config.stash.get(_SAVED, None)
     if saved is None:
         return
@@ -362,23 +406,23 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_sep("=", "mnistperf")
     for line in header_lines(run):
         tr.write_line(line)
-    tr.write_line(render_terminal(run, build_tables(run)))
+    tr.write_line(render_terminal(build_tables(run)))
     tr.write_line("")
     tr.write_line(f"mnistperf: wrote {run_dir}/ (tables.md, CSVs, figures, index.html, "
                   f"benchmark.json); {run_dir.parent / 'latest'} points at it")
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Cases marked `mnistperf_reuses_grid` (experiment copies of grid
+    """Cases marked `reuses_grid` (experiment copies of grid
     configurations) are deselected when the grid's own case with the same config
     is selected too, so nothing is trained twice in one session."""
     grid = {item.callspec.params["train_case"] for item in items
             if hasattr(item, "callspec") and "train_case" in item.callspec.params
-            and item.get_closest_marker("mnistperf_reuses_grid") is None}
+            and item.get_closest_marker("reuses_grid") is None}
     keep, dropped = [], []
     for item in items:
         config_ = getattr(item, "callspec", None) and item.callspec.params.get("train_case")
-        if item.get_closest_marker("mnistperf_reuses_grid") and config_ in grid:
+        if item.get_closest_marker("reuses_grid") and config_ in grid:
             dropped.append(item)
         else:
             keep.append(item)

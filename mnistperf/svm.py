@@ -3,13 +3,13 @@
     data = svm_data(config, split)              # float32 [n, 784] in [0, 1]
     fitted = fit_svm(make_svc(config), data)   # the timed part: SVC.fit
     result = evaluate_svm(fitted, data)        # accuracy, predict seconds
-    record = svm_record(config, fitted, result)
+    record = SvmRecord.from_fit(config, fitted, result)   # mnistperf.records
 
 Features are the raw pixels flattened and divided by 255, so every feature
 lies in [0, 1] and gamma='scale' (1 / (n_features * X.var())) adapts to the
 data; no standardisation, which would blow up the many always-zero border
 pixels. Hyperparameters default to scikit-learn SVC's (C=1, gamma='scale',
-degree=3), as in the seed study.
+degree=3); the study does not state its own.
 
 Backends: `sklearn` is scikit-learn's libsvm SVC (single-threaded);
 `sklearnex` is scikit-learn-intelex's SVC (oneDAL, multi-threaded), same

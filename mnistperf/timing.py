@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import psutil
 import torch
@@ -31,6 +32,22 @@ def now(device: torch.device) -> float:
     """perf_counter after all queued work on `device` has finished."""
     synchronize(device)
     return time.perf_counter()
+
+
+@contextmanager
+def cudnn_autotuning(device: torch.device):
+    """cuDNN autotuning (`cudnn.benchmark`) for one case on CUDA, restored after,
+    so a case never changes the process for the cases that follow it."""
+    if device.type != "cuda":
+        yield
+        return
+    # Only this one flag: cudnn.flags() would also reset the others to its defaults.
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 class DeviceClock:

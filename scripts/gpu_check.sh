@@ -10,13 +10,92 @@
 # smoke sizes (a check that the script works, not GPU figures).
 #
 # Usage: MNISTPERF_DATA=../shared/datasets bash scripts/gpu_check.sh
-# On a machine where ../shared is not beside the checkout, copy the datasets into
-# an ignored folder of the checkout and point MNISTPERF_DATA there.
+#
+# On a fresh machine without network whose image has torch but not the rest
+# (fvcore, iopath, yacs, termcolor, portalocker, ...), build a wheelhouse here
+# first, `bash scripts/make_wheelhouse.sh` (wheelhouse/, git-ignored, a few MiB),
+# and carry it along with the datasets packed as one .tar.gz in the ignored data/:
+#   mkdir -p data && tar -czf data/datasets.tar.gz -C ../shared datasets   # about 42 MB
+#   MNISTPERF_DATA_TGZ=data/datasets.tar.gz bash scripts/gpu_check.sh
+# Environment:
+#   MNISTPERF_DATA        the dataset root (holds MNIST/raw, FashionMNIST/raw);
+#                         default ../shared/datasets
+#   MNISTPERF_DATA_TGZ    a .tar.gz of such a root (or of a folder holding one): it is
+#                         unpacked into a temporary folder and MNISTPERF_DATA points there
+#   MNISTPERF_WHEELHOUSE  the wheelhouse to install from, offline, before anything runs
+#                         (default wheelhouse/ when it exists; without one, the
+#                         environment is taken as installed)
+#   MNISTPERF_RESULTS     where the run folder goes (default results)
+#   PYTHON                the interpreter (default python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export MNISTPERF_DATA="${MNISTPERF_DATA:-../shared/datasets}"
 export PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
+
+die() { echo "gpu_check: error: $*" >&2; exit 1; }
+command -v "$python" >/dev/null 2>&1 || die "no '$python' here; set PYTHON to the interpreter that has torch"
+# A relative path (PYTHON=.venv/bin/python) made absolute, without resolving the link.
+[[ $python == */* && $python != /* ]] && python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"
+
+# The datasets: a packed copy is unpacked first; the root must hold the torchvision layout.
+if [[ -n ${MNISTPERF_DATA_TGZ:-} ]]; then
+    [[ -f $MNISTPERF_DATA_TGZ ]] || die "MNISTPERF_DATA_TGZ=$MNISTPERF_DATA_TGZ is not a file"
+    unpacked="$(mktemp -d "${TMPDIR:-/tmp}/mnistperf-data.XXXXXX")"
+    trap 'rm -rf "$unpacked"' EXIT
+    tar -xzf "$MNISTPERF_DATA_TGZ" -C "$unpacked" \
+        || die "could not unpack $MNISTPERF_DATA_TGZ (want a .tar.gz of the datasets folder)"
+    MNISTPERF_DATA=""
+    for d in "$unpacked" "$unpacked"/*/ "$unpacked"/*/*/; do
+        if [[ -d $d/MNIST/raw || -d $d/FashionMNIST/raw ]]; then MNISTPERF_DATA="${d%/}"; break; fi
+    done
+    [[ -n $MNISTPERF_DATA ]] \
+        || die "$MNISTPERF_DATA_TGZ holds no MNIST/raw or FashionMNIST/raw folder (two levels deep at most)"
+    echo "gpu_check: datasets unpacked from $MNISTPERF_DATA_TGZ into $MNISTPERF_DATA"
+fi
+export MNISTPERF_DATA="${MNISTPERF_DATA:-../shared/datasets}"
+[[ -d $MNISTPERF_DATA/MNIST/raw || -d $MNISTPERF_DATA/FashionMNIST/raw ]] \
+    || die "MNISTPERF_DATA=$MNISTPERF_DATA holds no MNIST/raw or FashionMNIST/raw; point it (or MNISTPERF_DATA_TGZ) at the datasets"
+
+# The wheelhouse: the package and whatever the image lacks, installed with no network on
+# top of the image's torch. pip runs from / so that the checkout (its mnistperf/ and any
+# mnistperf.egg-info) does not pass for an installed mnistperf; PIP_BREAK_SYSTEM_PACKAGES
+# lets it install where the image's Python is marked externally managed (a throwaway
+# machine's). The tests run the checkout's mnistperf/ either way (pytest runs from here);
+# the install brings its requirements.
+wheelhouse="${MNISTPERF_WHEELHOUSE:-}"
+[[ -z $wheelhouse && -d wheelhouse ]] && wheelhouse=wheelhouse
+if [[ -n $wheelhouse ]]; then
+    [[ -d $wheelhouse ]] || die "MNISTPERF_WHEELHOUSE=$wheelhouse is not a folder"
+    wheelhouse="$(cd "$wheelhouse" && pwd)"
+    shopt -s nullglob
+    own=("$wheelhouse"/mnistperf-*.whl)
+    shopt -u nullglob
+    ((${#own[@]} == 1)) || die "$wheelhouse holds ${#own[@]} mnistperf wheels, not one; rebuild it with scripts/make_wheelhouse.sh"
+    echo "gpu_check: installing mnistperf and its missing requirements from $wheelhouse (offline)"
+    pip_offline=(env PIP_BREAK_SYSTEM_PACKAGES=1 "$python" -m pip install --no-index
+                 --find-links "$wheelhouse" --disable-pip-version-check --progress-bar off)
+    # A machine kept from an earlier call may hold an mnistperf of the same version installed
+    # from an older wheel: replace it first, so that the requirements are read from this one
+    # (an editable install, a developer's, is left alone).
+    if (cd / && "$python" - <<'PY'
+import json, sys
+from importlib import metadata
+try:
+    dist = metadata.distribution("mnistperf")
+except metadata.PackageNotFoundError:
+    sys.exit(1)
+direct = json.loads(dist.read_text("direct_url.json") or "{}")
+sys.exit(1 if direct.get("dir_info", {}).get("editable") else 0)
+PY
+    ); then
+        (cd / && "${pip_offline[@]}" --quiet --no-deps --force-reinstall "${own[0]}") \
+            || die "could not replace the installed mnistperf with ${own[0]}"
+    fi
+    (cd / && "${pip_offline[@]}" mnistperf) \
+        || die "offline install from $wheelhouse failed (pip's message above); was it built for this Python (scripts/make_wheelhouse.sh --python-version X.Y)?"
+fi
+"$python" -c "import torch, fvcore, pytest_benchmark, tabulate" 2>/dev/null \
+    || die "$python lacks torch, fvcore, pytest-benchmark or tabulate; build a wheelhouse (scripts/make_wheelhouse.sh) or install the project"
 
 if "$python" -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"; then
     device=gpu profile=paper
@@ -34,30 +113,38 @@ results="${MNISTPERF_RESULTS:-results}"
     --mnistperf-profile "$profile" --mnistperf-results "$results" \
     --mnistperf-target-mnist 99 --benchmark-columns=min,rounds
 
+# The summary, from the run's benchmark.json (pytest-benchmark's format with the
+# extra_info keys of the design's contract), so it does not lean on mnistperf's internals.
 "$python" - "$results/latest" <<'PY'
-import sys
+import json, sys
+from pathlib import Path
 from tabulate import tabulate
-from mnistperf.report import load_run
 
-run = load_run(sys.argv[1])
+path = Path(sys.argv[1]) / "benchmark.json"
+if not path.is_file():
+    sys.exit(f"gpu_check: error: {path} is missing; the pytest session wrote no results")
+data = json.loads(path.read_text())
+infos = [b.get("extra_info") or {} for b in data.get("benchmarks", [])]
 rows = []
-for c in run.cases:
-    i = c.info
-    if i["kind"] == "resnet":
-        ttt = i["time_to_target_seconds"]
-        rows.append([c.case_id, f"{i['train_seconds']:.1f} s train",
-                     f"{i['test_accuracy']:.2f}% test",
+for i in infos:
+    if i.get("kind") == "resnet":
+        status = "" if i.get("status", "ok") == "ok" else f" [{i['status']}]"
+        train, test, ttt = i.get("train_seconds"), i.get("test_accuracy"), i.get("time_to_target_seconds")
+        rows.append([i.get("case_id", "?") + status,
+                     "–" if train is None else f"{train:.1f} s train",
+                     "–" if test is None else f"{test:.2f}% test",
                      ("to 99% val: " + ("not reached" if ttt is None else f"{ttt:.1f} s"))
-                     if i["dataset"] == "mnist" else ""])
-pipes = {(i["input_size"], i["batch_size"], i["pipeline"]): i for i in (c.info for c in run.cases)
-         if i["kind"] == "pipeline"}
+                     if i.get("dataset") == "mnist" else ""])
+pipes = {(i["input_size"], i["batch_size"], i["pipeline"]): i for i in infos
+         if i.get("kind") == "pipeline" and i.get("images_per_second")}
 for (size, bs, pipe), i in sorted(pipes.items()):
-    if pipe == "fast" and (size, bs, "seed") in pipes:
-        seed = pipes[(size, bs, "seed")]
-        rows.append([f"pipeline {size}px bs{bs}", f"seed {seed['images_per_second']:.0f} img/s",
+    base = pipes.get((size, bs, "study")) or pipes.get((size, bs, "seed"))  # named "seed" before 0.2
+    if pipe == "fast" and base:
+        rows.append([f"pipeline {size}px bs{bs}", f"seed {base['images_per_second']:.0f} img/s",
                      f"fast {i['images_per_second']:.0f} img/s",
-                     f"ratio {i['images_per_second'] / seed['images_per_second']:.2f}x"])
+                     f"ratio {i['images_per_second'] / base['images_per_second']:.2f}x"])
+gpu = ((data.get("machine_info") or {}).get("mnistperf") or {}).get("gpu")
 print()
-print(f"gpu_check summary ({run.machine.get('gpu') or 'CPU'}, {sys.argv[1]}):")
+print(f"gpu_check summary ({gpu or 'CPU'}, {sys.argv[1]}):")
 print(tabulate(rows, tablefmt="simple"))
 PY

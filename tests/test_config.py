@@ -1,8 +1,8 @@
 import pytest
 
-from mnistperf.config import (
-    ConfigError, get_profile, format_lr, resnet_grid, train_config,
-)
+from mnistperf.config import ConfigError, format_lr
+from mnistperf.experiments.grid import cases as resnet_grid
+from mnistperf.profiles import get_profile, train_config
 
 
 def test_grid_has_every_combination_once_with_contract_ids():

@@ -55,12 +55,12 @@ def test_compare_command_and_its_missing_path_error(tmp_path, capsys):
 
 
 def test_grid_command_lists_the_case_ids_of_a_profile(capsys):
-    assert main(["grid", "--profile", "paper", "--kind", "resnet"]) == 0
+    assert main(["grid", "--profile", "paper", "--kind", "grid"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 64
-    assert lines[0].split() == ["resnet", "mnist-resnet18-bs16-sgd-lr0.001-e10-cpu"]
+    assert lines[0].split() == ["grid", "mnist-resnet18-bs16-sgd-lr0.001-e10-cpu"]
     assert main(["grid", "--profile", "smoke"]) == 0
     kinds = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert (kinds.count("resnet"), kinds.count("devices"), kinds.count("pin_memory"),
+    assert (kinds.count("grid"), kinds.count("devices"), kinds.count("pin_memory"),
             kinds.count("epochs"), kinds.count("pipeline"), kinds.count("svm")) == (
         64, 8, 4, 4, 16, 8)

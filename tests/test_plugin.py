@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mnistperf.record import TRAIN_KEYS
+from mnistperf.records import TRAIN_KEYS
 from tests.fakes import OfflineDataset
 
 
@@ -95,6 +95,9 @@ def test_smoke_case_writes_every_contract_key_to_benchmark_json(bench_project):
     assert info["status"] == "ok" and 0 <= info["test_accuracy"] <= 100
     machine = report["machine_info"]["mnistperf"]
     assert machine["profile"] == "smoke" and machine["device_kind"] == "cpu-only"
+    # --benchmark-json carries the run's name: the folder this session wrote.
+    run_dir = (bench_project.path / "results" / "latest").resolve()
+    assert report["mnistperf"]["run"] == run_dir.name and run_dir.name.startswith("smoke-")
 
 
 def test_bad_profile_from_environment_is_a_usage_error(bench_project, monkeypatch):

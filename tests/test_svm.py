@@ -3,10 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from mnistperf.config import ConfigError, SvmConfig, get_profile, svm_grid
+from mnistperf.config import ConfigError, SvmConfig
+from mnistperf.experiments.svm import cases as svm_grid
+from mnistperf.profiles import get_profile
 from mnistperf.data import load_raw, make_split
-from mnistperf.record import SVM_KEYS, svm_record
-from mnistperf.report import build_tables, parse_run
+from mnistperf.records import SVM_KEYS, SvmRecord
+from mnistperf.report.compose import build_tables
+from mnistperf.report.run import parse_run
 from mnistperf.svm import evaluate_svm, fit_svm, flatten, make_svc, svm_data, svc_class
 
 
@@ -52,7 +55,7 @@ def test_rbf_on_2000_real_mnist_images_reaches_90_percent(mnist_split):
     result = evaluate_svm(fitted, data)
     assert result.test_accuracy >= 90.0
     assert result.test_accuracy == pytest.approx(100 * np.mean(result.predictions == data.y_test))
-    record = svm_record(config, fitted, result)
+    record = SvmRecord.from_fit(config, fitted, result).to_extra_info()
     assert set(SVM_KEYS) <= set(record)
     assert record["fit_seconds"] > 0 and record["peak_memory_mb"] > 50
     assert (record["kind"], record["kernel"], record["backend"], record["train_size"]) == (
@@ -97,12 +100,10 @@ def _fake_raw():
 
 
 def _svm_info(dataset, kernel, backend, acc, fit, predict):
-    return {"kind": "svm", "case_id": f"{dataset}-svm-{kernel}-{backend}-cpu",
-            "experiment": "svm", "dataset": dataset, "kernel": kernel, "backend": backend,
-            "device": "cpu", "C": 1.0, "gamma": "scale", "degree": 3, "profile": "paper",
-            "seed": 0, "train_size": 42000, "test_size": 12000, "fit_seconds": fit,
-            "predict_seconds": predict, "test_accuracy": acc, "peak_memory_mb": 1.0,
-            "status": "ok"}
+    return SvmRecord(case_id=f"{dataset}-svm-{kernel}-{backend}-cpu", experiment="svm",
+                     dataset=dataset, kernel=kernel, backend=backend, profile="paper",
+                     train_size=42000, test_size=12000, fit_seconds=fit, predict_seconds=predict,
+                     test_accuracy=acc, peak_memory_mb=1.0).to_extra_info()
 
 
 def test_table_3_speedups_and_classical_vs_deep():
@@ -118,10 +119,10 @@ def test_table_3_speedups_and_classical_vs_deep():
     run = parse_run(json.dumps(bench_json(infos)), "x")
     svm, versus = [t for t in build_tables(run) if t.name.startswith("svm")]
     # 180 / 50 = 3.60; (180 + 118) / (50 + 9.6) = 298 / 59.6 = 5.00
-    assert svm.rows == [
+    assert svm.display_rows() == [
         ["MNIST", "rbf", "sklearn", "42,000", "97.67", "180.00", "118.00", "baseline", "baseline"],
         ["MNIST", "rbf", "sklearnex", "42,000", "97.67", "50.00", "9.60", "3.60x", "5.00x"],
         ["MNIST", "poly", "sklearn", "42,000", "97.00", "100.00", "20.00", "baseline", "baseline"],
     ]
-    assert versus.rows == [["MNIST", "mnist-svm-rbf-sklearn-cpu", "97.67", "180.0",
+    assert versus.display_rows() == [["MNIST", "mnist-svm-rbf-sklearn-cpu", "97.67", "180.0",
                             "mnist-resnet50-bs16-adam-lr0.001-e2-cpu", "99.10", "90.0"]]

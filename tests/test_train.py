@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from mnistperf.config import get_profile, train_config
+from mnistperf.profiles import get_profile, train_config
 from mnistperf.data import TensorBatches, load_raw, make_split
-from mnistperf.record import TRAIN_KEYS, train_record
+from mnistperf.records import TRAIN_KEYS, TrainRecord
 from mnistperf.train import train
 
 CPU = torch.device("cpu")
@@ -35,7 +35,7 @@ def test_short_real_run_learns_mnist_and_fills_every_contract_key(data_root):
     assert result.official_test_accuracy > 75
     assert result.images_trained == 2000 and len(result.epoch_seconds) == 1
     assert lines[0].startswith("epoch 1/1 loss ") and lines[-1].startswith("test ")
-    record = train_record(config, result)
+    record = TrainRecord.from_results(config, result).to_extra_info()
     assert set(TRAIN_KEYS) <= set(record)
     assert record["images_per_second"] == pytest.approx(2000 / result.train_seconds, rel=1e-3)
     assert record["flops_per_image"] == 2 * record["macs_per_image"] == 2 * 33_097_472
@@ -59,7 +59,7 @@ def test_exploding_learning_rate_ends_as_diverged_not_a_crash(data_root):
     assert result.status == "diverged"
     assert not math.isfinite(result.train_loss[-1])
     assert len(result.epoch_seconds) == 1 and result.test_accuracy is None
-    assert train_record(config, result)["status"] == "diverged"
+    assert TrainRecord.from_results(config, result).status == "diverged"
 
 
 def test_short_run_read_from_a_long_run_equals_a_separate_short_run(data_root):
@@ -79,7 +79,7 @@ def test_repeats_record_every_seed_and_mean_std(data_root):
     config = _config(train_size=128, val_size=64, test_size=64, official_test_size=64,
                      batch_size=64, optimizer="sgd")
     results = [train(config.replace(seed=s), _batches(config, data_root), CPU) for s in (0, 1)]
-    record = train_record(config, results, seeds=[0, 1], target=0.01)
+    record = TrainRecord.from_results(config, results, seeds=[0, 1], target=0.01).to_extra_info()
     accs = [r.test_accuracy for r in results]
     assert record["seeds"] == [0, 1] and record["repeats"] == 2
     assert record["seed_test_accuracy"] == [round(a, 4) for a in accs]

@@ -1,0 +1,206 @@
+"""The study's grid: dataset x model x batch x optimizer x lr x device, ResNet-18/50
+trained from scratch (the study's Tables 1-2 and Figures 1-4).
+
+Cases: `cases(profile, seed)`, ids `{dataset}-{model}-bs{N}-{opt}-lr{lr}-e{E}-{device}`.
+Tables: per dataset and device, accuracy (test and official test) and time.
+Figures: accuracy per epoch per dataset x model x device. Findings: Adam vs
+SGD, batch 16 vs 32, lr 0.001 vs 0.0001, ResNet-18 vs ResNet-50.
+"""
+
+from __future__ import annotations
+
+import statistics
+from itertools import product
+
+from mnistperf.config import (
+    BATCH_SIZES, DATASET_TITLES, DATASETS, DEVICES, LEARNING_RATES, MODEL_TITLES, MODELS,
+    OPTIMIZERS, format_lr,
+)
+from mnistperf.experiments.base import CONFIG_KEYS, Experiment
+from mnistperf.profiles import Profile, train_config
+from mnistperf.records import TrainRecord
+from mnistperf.report.figures import new_figure
+from mnistperf.report.tables import Column, Table, present, value_cell
+from mnistperf.stats import MIN_EFFECT_POINTS, pairs
+
+
+def cases(profile: Profile, seed: int = 0):
+    return [
+        train_config(profile, dataset=d, model=m, batch_size=b, optimizer=o, lr=lr,
+                     device=dev, seed=seed)
+        for d, m, b, o, lr, dev in product(
+            DATASETS, MODELS, BATCH_SIZES, OPTIMIZERS, LEARNING_RATES, DEVICES
+        )
+    ]
+
+
+def grid_records(run) -> list[TrainRecord]:
+    """Training records of the grid proper (no experiment's own id tokens)."""
+    return [r for r in run.records("resnet") if r.experiment == "grid"]
+
+
+def _ttt(record: TrainRecord | None):
+    """Time-to-target cell: seconds, 'not reached', or the usual None/status."""
+    if record is None or not record.ok:
+        return value_cell(record, "time_to_target_seconds")
+    if record.target_accuracy is None:
+        return None
+    value = record.time_to_target_seconds
+    return "not reached" if value is None else value
+
+
+def _target_note(records) -> str:
+    targets = sorted({r.target_accuracy for r in records if r.target_accuracy is not None})
+    if not targets:
+        return "to target: no target recorded"
+    return ("to target s = training seconds until validation accuracy first reached "
+            + "/".join(f"{t:g}" for t in targets) + " %")
+
+
+LEAD = [Column("batch"), Column("optimizer"), Column("lr", lambda v: format_lr(v)[2:])]
+
+
+def tables(run) -> list[Table]:
+    """The study's Tables 1/2: per dataset (and device), rows (batch, optimizer, lr),
+    ResNet-18 / ResNet-50 test accuracy with the official-test accuracy beside it,
+    and a training-time table in the same layout."""
+    records = grid_records(run)
+    index = {(r.dataset, r.device, r.model, r.batch_size, r.optimizer, r.lr): r
+             for r in records}
+    out = []
+    for dataset in present([r.dataset for r in records], DATASETS):
+        of_dataset = [r for r in records if r.dataset == dataset]
+        for device in present([r.device for r in of_dataset], DEVICES):
+            here = [r for r in of_dataset if r.device == device]
+            epochs = sorted({r.epochs for r in here})
+            sizes = sorted({(r.model, r.train_size) for r in here})
+            where = (f"{DATASET_TITLES.get(dataset, dataset)}, {device}, "
+                     f"{'/'.join(str(e) for e in epochs)} "
+                     f"epoch{'s' if epochs != [1] else ''}")
+            note = ("train images: " + ", ".join(f"{MODEL_TITLES.get(m, m)} {n:,}"
+                                                  for m, n in sizes)
+                    + f"; test = {here[0].test_size:,} images of the split, "
+                      f"official = the official test set")
+            rows_acc, rows_time = [], []
+            for bs in present([r.batch_size for r in here], BATCH_SIZES):
+                for opt in present([r.optimizer for r in here], OPTIMIZERS):
+                    for lr in present([r.lr for r in here], LEARNING_RATES):
+                        key = (bs, opt, lr)
+                        row_records = [index.get((dataset, device, m) + key) for m in MODELS]
+                        if not any(row_records):
+                            continue  # no model ran this configuration: no row
+                        acc_row, time_row = [bs, opt, lr], [bs, opt, lr]
+                        for r in row_records:
+                            acc_row += [value_cell(r, "test_accuracy"),
+                                        value_cell(r, "official_test_accuracy")]
+                            time_row += [value_cell(r, "train_seconds"),
+                                         value_cell(r, "images_per_second"), _ttt(r)]
+                        rows_acc.append(acc_row)
+                        rows_time.append(time_row)
+            out.append(Table(
+                name=f"{dataset}-{device}-accuracy",
+                title=f"Test accuracy (%) — {where}",
+                columns=LEAD + [Column(f"{MODEL_TITLES[m]} {kind}", ".2f") for m in MODELS
+                                for kind in ("test", "official")],
+                rows=rows_acc, note=note))
+            out.append(Table(
+                name=f"{dataset}-{device}-time",
+                title=f"Training time — {where}",
+                columns=LEAD + [Column(f"{MODEL_TITLES[m]} {kind}", spec)
+                                for m in MODELS for kind, spec in (
+                                    ("train s", ".1f"), ("img/s", ".0f"),
+                                    ("to target s", ".1f"))],
+                rows=rows_time, note=note + "; " + _target_note(here)))
+    return out
+
+
+def figures(run) -> dict:
+    """The study's Figures 1-4: per dataset x model (x device), training and
+    validation accuracy against epoch for every configuration."""
+    records = [r for r in grid_records(run) if r.val_accuracy]
+    groups: dict[tuple, list[TrainRecord]] = {}
+    for r in records:
+        groups.setdefault((r.dataset, r.model, r.device), []).append(r)
+    out = {}
+    for (dataset, model, device), members in sorted(groups.items()):
+        members.sort(key=lambda r: (r.batch_size, r.optimizer, -r.lr))
+        fig = new_figure(figsize=(12, 4.5))
+        axes = fig.subplots(1, 2, sharey=True)
+        last_epoch = 1
+        for r in members:
+            label = f"bs{r.batch_size} {r.optimizer} {format_lr(r.lr)}"
+            style = "-" if r.optimizer == "adam" else "--"
+            for ax, values in zip(axes, (r.train_accuracy, r.val_accuracy)):
+                ax.plot(range(1, len(values) + 1), values, style, marker="o", label=label)
+                last_epoch = max(last_epoch, len(values))
+        for ax, what in zip(axes, ("Training accuracy (running, during each epoch)",
+                                   "Validation accuracy (after each epoch)")):
+            ax.set_title(what)
+            ax.set_xlabel("epoch")
+            ax.set_xticks(range(1, last_epoch + 1))
+            ax.set_xlim(0.5, last_epoch + 0.5)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel("accuracy (%)")
+        # Outside the axes: with eight configurations a legend inside hides points.
+        handles, labels = axes[1].get_legend_handles_labels()
+        fig.legend(handles, labels, title="configuration\n(solid: Adam, dashed: SGD)",
+                   loc="outside right upper", fontsize=9)
+        fig.suptitle(f"{MODEL_TITLES.get(model, model)} on {DATASET_TITLES.get(dataset, dataset)}"
+                     f" ({device}): accuracy per epoch")
+        out[f"curves-{dataset}-{model}-{device}.png"] = fig
+    return out
+
+
+# (factor, a, b, label a, label b): "a vs b" comparisons over otherwise equal configs.
+FACTORS = (
+    ("optimizer", "adam", "sgd", "Adam", "SGD"),
+    ("batch_size", 16, 32, "batch 16", "batch 32"),
+    ("lr", 1e-3, 1e-4, "lr 0.001", "lr 0.0001"),
+    ("model", "resnet18", "resnet50", "ResNet-18", "ResNet-50"),
+)
+
+
+def _spread(found) -> float:
+    """The typical repeat spread (std) of the compared cases; 0 without repeats."""
+    stds = [r.test_accuracy_std or 0.0 for pair in found for r in pair]
+    return statistics.fmean(stds) if stds else 0.0
+
+
+def accuracy_finding(records, factor, a, b, label_a, label_b) -> str:
+    # For the model, training-set size may differ too: profiles give ResNet-50 fewer images.
+    keys = tuple(k for k in CONFIG_KEYS
+                 if k != factor and not (factor == "model" and k == "train_size"))
+    found = pairs([r for r in records if r.ok and r.test_accuracy is not None],
+                  factor, a, b, keys)
+    head = f"{label_a} vs {label_b}:"
+    if not found:
+        return f"{head} too little data (no pair of configurations differing only in {factor})"
+    diffs = [x.test_accuracy - y.test_accuracy for x, y in found]
+    mean = statistics.fmean(diffs)
+    bar = max(MIN_EFFECT_POINTS, _spread(found))
+    wins = sum(d > 0 for d in diffs)
+    detail = (f"{label_a} has the higher test accuracy in {wins} of {len(found)} "
+              f"configuration{'s' if len(found) != 1 else ''}, by {mean:+.2f} points on "
+              f"average (range {min(diffs):+.2f} to {max(diffs):+.2f})")
+    if abs(mean) < bar:
+        why = (f"the mean difference is below {bar:.2f} points"
+               + (" (the spread of repeats)" if bar > MIN_EFFECT_POINTS else ""))
+        return f"{head} no clear effect: {detail}; {why}"
+    sizes = {(x.train_size, y.train_size) for x, y in found}
+    caveat = ""
+    if any(m != n for m, n in sizes):
+        caveat = ("; note: trained on different numbers of images ("
+                  + ", ".join(f"{m:,} vs {n:,}" for m, n in sorted(sizes)) + ")")
+    better = label_a if mean > 0 else label_b
+    return f"{head} {better} is better: {detail}{caveat}"
+
+
+def findings(run) -> list[str]:
+    records = grid_records(run)
+    if not records:
+        return []
+    return [accuracy_finding(records, *factor) for factor in FACTORS]
+
+
+EXPERIMENT = Experiment(name="grid", fixture="train_case", cases=cases, tables=tables,
+                        figures=figures, findings=findings)

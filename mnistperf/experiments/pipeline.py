@@ -1,0 +1,85 @@
+"""Input pipelines side by side: the study's (PIL Resize/Grayscale/ToTensor/
+Normalize in a DataLoader with workers) against the harness's (uint8 tensors on
+the device), same model, batch, optimizer and data, a fixed number of training
+steps each after warm-up; at 28x28x1 and 224x224x3, batch 16 and 32, per device.
+
+Case ids end in `-s{steps}-{28,224}px-{studypipe,fastpipe}-{device}`.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from mnistperf.config import (
+    BATCH_SIZES, DATASET_TITLES, DEVICES, MODEL_TITLES, PIPELINES, PipelineConfig, format_lr,
+)
+from mnistperf.experiments.base import Experiment
+from mnistperf.profiles import Profile, train_config
+from mnistperf.records import PipelineRecord
+from mnistperf.report.tables import Column, Table, present, unavailable, value_cell
+
+BASE = dict(dataset="fashion", model="resnet18", optimizer="adam", lr=1e-3)
+
+
+def cases(profile: Profile, seed: int = 0):
+    out = []
+    for (size, steps), bs, device, pipe in product(profile.pipeline_steps, BATCH_SIZES,
+                                                   DEVICES, PIPELINES):
+        train = train_config(
+            profile, **BASE, batch_size=bs, device=device, seed=seed,
+            input_size=size, channels=1 if size == 28 else 3, epochs=1,
+            loader="dataloader" if pipe == "study" else "tensor",
+            num_workers=profile.num_workers if pipe == "study" else 0,
+            pin_memory=pipe == "study" and device == "gpu",
+            train_size=max(profile.train_size_for("resnet18"),
+                           bs * (steps + profile.pipeline_warmup)),
+            experiment="pipeline")
+        out.append(PipelineConfig(train=train, pipeline=pipe, steps=steps,
+                                  warmup=profile.pipeline_warmup))
+    return out
+
+
+def _share(record: PipelineRecord | None):
+    if record is None or not record.ok or not record.seconds:
+        return unavailable(record)
+    return 100.0 * record.input_seconds / record.seconds
+
+
+def tables(run) -> list[Table]:
+    records = run.records("pipeline")
+    if not records:
+        return []
+    index = {(r.device, r.input_size, r.batch_size, r.pipeline): r for r in records}
+    rows = []
+    for device in present([r.device for r in records], DEVICES):
+        on_device = [r for r in records if r.device == device]
+        for size in sorted({r.input_size for r in on_device}):
+            for bs in sorted({r.batch_size for r in on_device if r.input_size == size}):
+                study, fast = (index.get((device, size, bs, p)) for p in PIPELINES)
+                ratio = None
+                if study and fast and all(r.ok and r.images_per_second for r in (study, fast)):
+                    ratio = fast.images_per_second / study.images_per_second
+                channels = (study or fast).channels
+                rows.append([device, f"{size}x{size}x{channels}", bs,
+                             value_cell(study, "images_per_second"),
+                             value_cell(fast, "images_per_second"), ratio,
+                             _share(study), _share(fast)])
+    some = records[0]
+    return [Table(
+        name="pipeline", title="Input pipeline: the study's vs the harness's (images/s)",
+        columns=[Column("device"), Column("input"), Column("batch"),
+                 Column("study img/s", ".1f"), Column("fast img/s", ".1f"),
+                 Column("fast / study", ".2f", "x"), Column("study input wait %", ".1f"),
+                 Column("fast input wait %", ".1f")],
+        rows=rows,
+        note=(f"{MODEL_TITLES.get(some.model)} {some.optimizer} "
+              f"{format_lr(some.lr)} on {DATASET_TITLES.get(some.dataset)}; timed steps "
+              f"per case after {some.warmup_steps} warm-up: "
+              + ", ".join(f"{size}px {steps}" for size, steps in sorted(
+                  {(r.input_size, r.steps) for r in records}))
+              + f"; study = PIL Resize/Grayscale/ToTensor/Normalize in a DataLoader with "
+              f"{max(r.num_workers for r in records)} workers; fast = uint8 tensors on "
+              f"the device, gathered and normalised there"))]
+
+
+EXPERIMENT = Experiment(name="pipeline", fixture="pipeline_case", cases=cases, tables=tables)

@@ -1,0 +1,141 @@
+"""SVMs (the study's Table 3): dataset x kernel (RBF, polynomial) x backend
+(scikit-learn, scikit-learn-intelex) on the CPU, ids `{dataset}-svm-{kernel}-{backend}-cpu`.
+
+Tables: accuracy, fit and predict time with the sklearnex speed-up; the best
+SVM beside the best ResNet per dataset when ResNet cases ran. Figure: accuracy
+and time per dataset and kernel. Finding: SVM vs CNN per dataset.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from mnistperf.config import DATASET_TITLES, DATASETS, KERNELS, SVM_BACKENDS, SvmConfig
+from mnistperf.experiments.base import Experiment
+from mnistperf.profiles import Profile
+from mnistperf.records import SvmRecord
+from mnistperf.report.figures import bar_panels
+from mnistperf.report.tables import Column, Table, present, value_cell
+from mnistperf.stats import MIN_EFFECT_POINTS
+
+
+def cases(profile: Profile, seed: int = 0):
+    return [
+        SvmConfig(dataset=d, kernel=k, backend=b, profile=profile.name,
+                  train_size=profile.svm_train_size, test_size=profile.svm_test_size, seed=seed)
+        for d, k, b in product(DATASETS, KERNELS, SVM_BACKENDS)
+    ]
+
+
+def _speedup(base: SvmRecord | None, fast: SvmRecord | None, keys: tuple[str, ...]):
+    if base is None or fast is None or not (base.ok and fast.ok):
+        return None
+    quick = sum(getattr(fast, k) for k in keys)
+    return sum(getattr(base, k) for k in keys) / quick if quick > 0 else None
+
+
+def _best(records, dataset):
+    ok = [r for r in records if r.dataset == dataset and r.ok]
+    return max(ok, key=lambda r: r.test_accuracy, default=None)
+
+
+def tables(run) -> list[Table]:
+    records = run.records("svm")
+    if not records:
+        return []
+    index = {(r.dataset, r.kernel, r.backend): r for r in records}
+    rows = []
+    for dataset in present([r.dataset for r in records], DATASETS):
+        for kernel in present([r.kernel for r in records if r.dataset == dataset], KERNELS):
+            base = index.get((dataset, kernel, "sklearn"))
+            for backend in SVM_BACKENDS:
+                r = index.get((dataset, kernel, backend))
+                if r is None:
+                    continue
+                is_base = backend == "sklearn"
+                rows.append([
+                    DATASET_TITLES.get(dataset, dataset), kernel, backend, r.train_size,
+                    value_cell(r, "test_accuracy"), value_cell(r, "fit_seconds"),
+                    value_cell(r, "predict_seconds"),
+                    "baseline" if is_base else _speedup(base, r, ("fit_seconds",)),
+                    "baseline" if is_base else _speedup(base, r, ("fit_seconds",
+                                                                  "predict_seconds")),
+                ])
+    out = [Table(
+        name="svm", title="SVM: accuracy and training time (the study's Table 3)",
+        columns=[Column("dataset"), Column("kernel"), Column("backend"),
+                 Column("train images", ","), Column("test acc %", ".2f"),
+                 Column("fit s", ".2f"), Column("predict s", ".2f"),
+                 Column("speed-up fit", ".2f", "x"),
+                 Column("speed-up fit+predict", ".2f", "x")],
+        rows=rows,
+        note="training time = SVC.fit; speed-up = scikit-learn time / scikit-learn-intelex "
+             "time for the same dataset and kernel; pixels scaled to [0, 1], C=1, "
+             "gamma='scale', degree 3")]
+    resnets = run.records("resnet")
+    if any(r.ok for r in resnets):
+        deep_rows = []
+        for dataset in present([r.dataset for r in records], DATASETS):
+            svm, net = _best(records, dataset), _best(resnets, dataset)
+            deep_rows.append([
+                DATASET_TITLES.get(dataset, dataset),
+                svm.case_id if svm else None, value_cell(svm, "test_accuracy"),
+                value_cell(svm, "fit_seconds"),
+                net.case_id if net else None, value_cell(net, "test_accuracy"),
+                value_cell(net, "train_seconds"),
+            ])
+        out.append(Table(
+            name="svm-vs-resnet",
+            title="Classical vs deep: best SVM and best ResNet per dataset",
+            columns=[Column("dataset"), Column("best SVM"), Column("acc %", ".2f"),
+                     Column("fit s", ".1f"), Column("best ResNet"), Column("acc %", ".2f"),
+                     Column("train s", ".1f")],
+            rows=deep_rows,
+            note="best = highest test accuracy among the cases of this run; sizes differ by "
+                 "profile (see the tables above)"))
+    return out
+
+
+def figures(run) -> dict:
+    """Accuracy and fit+predict time per dataset and kernel, one bar per backend."""
+    records = [r for r in run.records("svm") if r.ok]
+    if not records:
+        return {}
+    groups = [(d, k) for d in present([r.dataset for r in records], DATASETS)
+              for k in present([r.kernel for r in records if r.dataset == d], KERNELS)]
+    index = {(r.dataset, r.kernel, r.backend): r for r in records}
+    series = {}
+    for backend in present([r.backend for r in records], SVM_BACKENDS):
+        series[backend] = [(r.test_accuracy, r.fit_seconds + r.predict_seconds)
+                           if (r := index.get((d, k, backend))) else None for d, k in groups]
+    sizes = sorted({r.train_size for r in records})
+    fig = bar_panels(
+        f"SVMs: accuracy and time per dataset and kernel "
+        f"({'/'.join(f'{n:,}' for n in sizes)} training images)",
+        [f"{DATASET_TITLES.get(d, d)}\n{k}" for d, k in groups], series,
+        [("accuracy (%)", "Test accuracy", 0, "%.1f"),
+         ("seconds", "Fit + predict time", 1, "%.3g")], legend="backend")
+    return {"svm.png": fig}
+
+
+def findings(run) -> list[str]:
+    out = []
+    svms, nets = run.records("svm"), run.records("resnet")
+    for dataset in DATASETS:
+        svm, net = _best(svms, dataset), _best(nets, dataset)
+        if svm is None or net is None:
+            continue
+        diff = net.test_accuracy - svm.test_accuracy
+        verdict = ("no clear difference" if abs(diff) < MIN_EFFECT_POINTS else
+                   ("the best ResNet is more accurate" if diff > 0
+                    else "the best SVM is more accurate"))
+        out.append(
+            f"SVM vs CNN on {DATASET_TITLES[dataset]}: {verdict}: ResNet "
+            f"{net.test_accuracy:.2f}% ({net.case_id}, {net.train_seconds:.1f} s training) vs "
+            f"SVM {svm.test_accuracy:.2f}% ({svm.case_id}, {svm.fit_seconds:.1f} s fit), "
+            f"{diff:+.2f} points")
+    return out
+
+
+EXPERIMENT = Experiment(name="svm", fixture="svm_case", cases=cases, tables=tables,
+                        figures=figures, findings=findings)

@@ -1,0 +1,99 @@
+"""Loading a run: a pytest-benchmark JSON (or a run folder holding one) as typed
+records.
+
+    run = load_run("results/latest")     # or a --benchmark-json / --benchmark-save file
+    run.records("resnet")                # TrainRecords, in the JSON's order
+    run.cases[0].seconds                 # pytest-benchmark's mean time of the case
+
+Every problem with the input is a `ReportError` whose message is one line that
+names the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mnistperf.records import Record, RecordError, is_record, record_from_extra_info
+
+
+class ReportError(ValueError):
+    """Input that cannot be reported on; the message is one line for the user."""
+
+
+@dataclass
+class Case:
+    """One benchmark of the JSON: its typed record and pytest-benchmark's timing."""
+
+    record: Record
+    seconds: float | None  # pytest-benchmark's mean time of the case
+
+    @property
+    def case_id(self) -> str:
+        return self.record.case_id
+
+
+@dataclass
+class Run:
+    source: str
+    data: dict  # the whole pytest-benchmark JSON
+    cases: list[Case] = field(default_factory=list)
+
+    @property
+    def meta(self) -> dict:
+        return self.data.get("mnistperf") or {}
+
+    @property
+    def machine(self) -> dict:
+        return (self.data.get("machine_info") or {}).get("mnistperf") or {}
+
+    def records(self, kind: str | None = None) -> list[Record]:
+        return [c.record for c in self.cases if kind is None or c.record.kind == kind]
+
+
+def parse_run(text: str, source: str) -> Run:
+    """A Run from pytest-benchmark JSON text; errors name `source` and what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) \
+            or "machine_info" not in data:
+        raise ReportError(f"{source}: not a pytest-benchmark JSON file (no 'benchmarks' and "
+                          f"'machine_info'); give a run folder or a file written by "
+                          f"--benchmark-json / --benchmark-save")
+    cases = []
+    for n, bench in enumerate(data["benchmarks"]):
+        if not isinstance(bench, dict):
+            raise ReportError(f"{source}: benchmark {n} is a {type(bench).__name__}, "
+                              f"not an object")
+        info = bench.get("extra_info") or {}
+        if not is_record(info):
+            continue
+        try:
+            record = record_from_extra_info(info)
+        except RecordError as exc:
+            raise ReportError(f"{source}: {exc}") from None
+        stats = bench.get("stats") or {}
+        cases.append(Case(record=record, seconds=stats.get("mean")))
+    if not cases:
+        raise ReportError(f"{source}: no mnistperf cases in it ({len(data['benchmarks'])} "
+                          f"benchmarks, none with mnistperf extra_info)")
+    return Run(source=source, data=data, cases=cases)
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run folder (its benchmark.json) or a pytest-benchmark JSON file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "benchmark.json"
+    if not path.is_file():
+        raise ReportError(f"{path}: no such file; give a results/<run> folder or a "
+                          f"pytest-benchmark JSON file")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not JSON (not UTF-8 text); give a results/<run> folder "
+                          f"or a pytest-benchmark JSON file") from None
+    return parse_run(text, str(path))

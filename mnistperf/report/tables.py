@@ -1,0 +1,132 @@
+"""Table primitives: a Table holds raw values; formatting happens when rendered.
+
+    table = Table(name="svm", title="...", columns=[Column("dataset"),
+                  Column("test acc %", ".2f")], rows=[["MNIST", 97.1]])
+    table.display_rows()      # [["MNIST", "97.10"]]  for people
+    table.csv_rows()          # [["MNIST", "97.1"]]   for programs
+
+A cell is a raw value (number, string, bool), `None` (the case did not run:
+shown as '–', an empty CSV field), a `Status` (the case ran and ended badly:
+its status word) or a `Spread` (mean ± std over repeats). Experiments build
+their cells from records with `value_cell` and `unavailable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from tabulate import tabulate
+
+from mnistperf.records import NOT_RUN, Record
+
+
+@dataclass(frozen=True)
+class Status:
+    """The cell of a case that ran but did not end ok: shows its status word."""
+
+    word: str
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean and standard deviation over repeats (seeds)."""
+
+    value: float
+    std: float
+
+
+@dataclass(frozen=True)
+class Column:
+    """A header and how its numbers are shown: a format spec (".2f", ",", ".3g")
+    or a callable, plus a suffix ("x" for ratios). Strings are shown as they are."""
+
+    header: str
+    spec: str | Callable[[float], str] = ""
+    suffix: str = ""
+
+    def show(self, value) -> str:
+        if value is None:
+            return NOT_RUN
+        if isinstance(value, Status):
+            return value.word
+        if isinstance(value, Spread):
+            return f"{self._number(value.value)} ± {self._number(value.std)}"
+        if isinstance(value, (str, bool)):
+            return str(value)
+        return self._number(value) + self.suffix
+
+    def _number(self, value) -> str:
+        if callable(self.spec):
+            return self.spec(value)
+        return format(value, self.spec) if self.spec else str(value)
+
+
+def csv_value(value):
+    """A cell for a CSV file: numbers as numbers, '' when not run, status words."""
+    if value is None:
+        return ""
+    if isinstance(value, Status):
+        return value.word
+    if isinstance(value, Spread):
+        value = value.value
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return value
+
+
+@dataclass
+class Table:
+    name: str  # file stem of its CSV, e.g. 'mnist-cpu-accuracy'
+    title: str
+    columns: list[Column]
+    rows: list[list]
+    note: str = ""
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def display_rows(self) -> list[list[str]]:
+        return [[col.show(v) for col, v in zip(self.columns, row)] for row in self.rows]
+
+    def csv_rows(self) -> list[list]:
+        return [[csv_value(v) for v in row] for row in self.rows]
+
+    def render(self, tablefmt: str = "github") -> str:
+        return tabulate(self.display_rows(), headers=self.headers, tablefmt=tablefmt,
+                        disable_numparse=True)
+
+
+# ---------------------------------------------------------------- cells from records
+
+
+def value_cell(record: Record | None, key: str):
+    """`record.<key>` as a cell: None when the case did not run or has no value,
+    its Status when it failed, a Spread when it ran with repeats."""
+    if record is None:
+        return None
+    if not record.ok:
+        return Status(record.status)
+    value = getattr(record, key)
+    std = getattr(record, f"{key}_std", None)
+    if value is not None and std is not None and (getattr(record, "repeats", 1) or 1) > 1:
+        return Spread(value, std)
+    return value
+
+
+def unavailable(record: Record | None):
+    """The cell of a value a case cannot give: its Status if it failed, else None."""
+    if record is not None and not record.ok:
+        return Status(record.status)
+    return None
+
+
+def present(values, order):
+    """`order` filtered to what occurs in `values`, then anything unexpected, sorted."""
+    seen = set(values)
+    return [v for v in order if v in seen] + sorted(seen - set(order), key=str)
+
+
+def fixed(digits: int) -> str:
+    return f".{digits}f"

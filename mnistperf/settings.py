@@ -1,0 +1,58 @@
+"""A session's settings: the options every case shares, checked before anything runs.
+
+    settings = resolve_settings(profile="quick", data=None, results=None, seed=0,
+                                repeats=1, compile="", targets={"mnist": 99.0})
+
+Values come from the command line, else the environment (`MNISTPERF_PROFILE`,
+`MNISTPERF_DATA`, `MNISTPERF_RESULTS`), else the defaults. A bad value is a
+`ConfigError` whose message is one line naming the option and what is allowed;
+the plugin turns it into a usage error (exit 4) before any case trains.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnistperf.config import DEFAULT_TARGETS, ConfigError, check_target
+from mnistperf.data import resolve_root
+from mnistperf.profiles import Profile, get_profile
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: Profile
+    data_root: Path
+    results_dir: Path
+    seed: int
+    repeats: int = 1
+    compile: str = ""
+    targets: tuple[tuple[str, float], ...] = tuple(DEFAULT_TARGETS.items())
+
+    def target(self, dataset: str) -> float:
+        return dict(self.targets)[dataset]
+
+
+def resolve_settings(*, profile: str | None, data: str | None, results: str | None,
+                     seed: int, repeats: int, compile: str,
+                     targets: dict[str, float]) -> Settings:
+    try:
+        chosen = get_profile(profile or os.environ.get("MNISTPERF_PROFILE") or "quick")
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (from MNISTPERF_PROFILE)" if not profile else str(exc)) \
+            from None
+    if repeats < 1:
+        raise ConfigError(f"--mnistperf-repeats={repeats} must be at least 1")
+    checked = tuple((dataset, check_target(targets.get(dataset, default),
+                                           f"--mnistperf-target-{dataset}"))
+                    for dataset, default in DEFAULT_TARGETS.items())
+    return Settings(
+        profile=chosen,
+        data_root=resolve_root(data),
+        results_dir=Path(results or os.environ.get("MNISTPERF_RESULTS") or "results"),
+        seed=seed,
+        repeats=repeats,
+        compile=compile,
+        targets=checked,
+    )
