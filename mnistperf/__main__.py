@@ -1,4 +1,4 @@
-"""Command line: `python -m mnistperf flops|report|compare ...`.
+"""Command line: `python -m mnistperf flops|report|compare|grid ...`.
 
     python -m mnistperf flops resnet18 --input-size 224 --channels 3
     python -m mnistperf report results/latest          # re-render a run folder
@@ -6,8 +6,9 @@
     python -m mnistperf compare results/run-a results/run-b
     python -m mnistperf grid --profile quick            # every case id of a profile
 
-Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases) is one
-line on stderr and exit code 2, with nothing written.
+Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases, an --out
+that is a file or cannot be written) is one line on stderr and exit code 2, with
+nothing written. Output cut short by its reader (`... | head -1`) ends quietly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from mnistperf import __version__
 from mnistperf.config import MODELS
 
 # The registry's names, without importing the experiments (and matplotlib) for --help.
@@ -37,12 +39,22 @@ def _report(args) -> int:
     from mnistperf.report.compose import write_report
     from mnistperf.report.run import load_run
 
-    run = load_run(args.path)
     path = Path(args.path)
     out = Path(args.out) if args.out else (
         path if path.is_dir() else
         Path(os.environ.get("MNISTPERF_RESULTS") or "results") / f"report-{path.stem}")
-    written = write_report(run, out)
+    # Checked before loading, so a mistyped --out fails fast and writes nothing.
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out}: exists and is not a folder; give a new or existing folder "
+                       f"for --out")
+    run = load_run(args.path)
+    try:
+        written = write_report(run, out)
+    except OSError as exc:
+        # exc.filename is the path that failed (e.g. the first folder mkdir could not
+        # create), which is more useful than --out itself.
+        raise CliError(f"{exc.filename or out}: cannot write the report "
+                       f"({exc.strerror or exc}); give a writable --out folder") from None
     print(f"wrote {len(written)} files to {out}/ ({len(run.cases)} cases from {run.source})")
     return 0
 
@@ -68,8 +80,25 @@ def _grid(args) -> int:
     return 0
 
 
+class CliError(Exception):
+    """A bad command line input; the message is one line for the user."""
+
+
+def _examples() -> str:
+    # The module docstring's examples, so --help and the docs cannot drift apart
+    # (and none at all under python -OO, which strips docstrings).
+    lines = [line for line in (__doc__ or "").splitlines()
+             if line.startswith("    python -m mnistperf")]
+    return "examples:\n" + "\n".join(lines) if lines else ""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnistperf")
+    parser = argparse.ArgumentParser(
+        prog="python -m mnistperf", epilog=_examples(),
+        description="FLOPs of a model, reports and comparisons of benchmark runs, "
+                    "the case ids of a profile.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mnistperf {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     flops = sub.add_parser("flops", help="fvcore MACs and FLOPs per image of a model")
     flops.add_argument("model", choices=MODELS)
@@ -103,10 +132,34 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
-    except ReportError as exc:
-        print(f"mnistperf {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        code = args.run(args)
+        # Flushed here, not at exit, so a closed pipe raises where it is caught.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
+    except (ReportError, CliError) as exc:
+        message = str(exc)
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a bug, keep its traceback
+            raise
+        # Writes are turned into CliError above, so this is an input that cannot be read.
+        message = f"{exc.filename}: cannot read it ({exc.strerror or exc})"
+    print(f"mnistperf {args.command}: error: {message}".replace("\n", " "), file=sys.stderr)
+    return 2
+
+
+def _reader_went_away() -> int:
+    # The reader (`| head -1`) stopped reading: that is its choice, not our error.
+    # Point stdout at devnull so the interpreter's final flush cannot fail again and
+    # print "Exception ignored ... BrokenPipeError"; exit 0 so `set -o pipefail`
+    # scripts do not fail on it.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout replaced (tests), no fd
+        pass
+    return 0
 
 
 if __name__ == "__main__":

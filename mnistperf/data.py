@@ -1,7 +1,8 @@
 """Datasets: where they live, the seeded 70/10/20 split, and the two input paths.
 
     root = resolve_root(cli_value)              # --mnistperf-data, MNISTPERF_DATA, ./data
-    raw = load_raw("fashion", root)             # uint8 tensors, decoded once per process
+    warnings = prepare_dataset("fashion", root) # download if missing, check the files
+    raw = load_raw("fashion", root)             # uint8 tensors, checked and decoded once
     split = make_split(raw, seed=0, sizes=...)  # 42,000 / 6,000 / 12,000 (+ official test)
     tensors = TensorBatches(split, device, input_size=28, channels=1)   # fast path
     loaders = LoaderBatches(split, input_size=224, channels=3, num_workers=2,
@@ -10,6 +11,11 @@
 Both paths yield `(images, labels)` on the requested device, images normalised
 with the dataset's mean and std; `TensorBatches` does all of it on the device,
 `LoaderBatches` goes through torchvision transforms (PIL) in DataLoader workers.
+
+Data problems are two exceptions with one-line messages: `DatasetNotFoundError`
+(files absent and not downloadable) and `DataFileError` (a file present but
+damaged; from `mnistperf.datafiles`, re-exported here). Nothing is decoded
+before `check_dataset_files` has passed, so torchvision never sees a bad file.
 """
 
 from __future__ import annotations
@@ -25,13 +31,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from mnistperf.config import MEAN_STD, SPLIT_SIZES, TORCHVISION_NAMES, ConfigError
-
-RAW_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
+# DataFileError is re-exported so callers catch both data errors from one module.
+from mnistperf.datafiles import RAW_FILES, RESTORE, DataFileError, check_dataset_files
 
 DEFAULT_ROOT = "./data"
 
@@ -69,44 +70,109 @@ def _torchvision_class(dataset: str):
     return getattr(datasets, TORCHVISION_NAMES[dataset])
 
 
-@functools.lru_cache(maxsize=None)
-def _load_raw_cached(dataset: str, root: str, download: bool) -> RawDataset:
-    cls = _torchvision_class(dataset)
-    missing = missing_files(dataset, Path(root))
+def _check_name(dataset: str) -> None:
+    if dataset not in TORCHVISION_NAMES:
+        raise ConfigError(f"dataset={dataset!r} is not supported; choose one of: "
+                          + ", ".join(TORCHVISION_NAMES))
+
+
+def prepare_dataset(dataset: str, root: str | os.PathLike | None = None,
+                    download: bool = True) -> list[str]:
+    """Make `dataset`'s raw files usable under `root`, before any case trains.
+
+    Downloads them with torchvision if any is missing (unless `download` is False),
+    raising DatasetNotFoundError if that fails, then checks all four files
+    (DataFileError on the first bad one). Returns the checks' warnings (unknown
+    SHA-256 digests) for the caller to show; they do not stop a run.
+    """
+    _check_name(dataset)
+    root = resolve_root(root)
+    folder = TORCHVISION_NAMES[dataset]
+    missing = missing_files(dataset, root)
     if missing:
         reason = "download disabled"
         if download:
-            try:
-                cls(root, train=True, download=True)
-                cls(root, train=False, download=True)
-                missing = missing_files(dataset, Path(root))
-                reason = "download finished but files are still missing"
-            except (urllib.error.URLError, OSError, RuntimeError) as exc:
-                reason = f"download failed ({type(exc).__name__}: {exc})".replace("\n", " ")
+            missing, reason = _download(dataset, root)
         if missing:
-            raise DatasetNotFoundError(
-                f"{TORCHVISION_NAMES[dataset]} not found under data root '{root}': missing "
-                f"{', '.join(missing)}; {reason}. Fix: put torchvision's raw files there, or "
-                f"point --mnistperf-data / MNISTPERF_DATA at a folder holding "
-                f"{TORCHVISION_NAMES[dataset]}/raw/ (e.g. MNISTPERF_DATA=../shared/datasets)."
-            )
+            raise DatasetNotFoundError((
+                f"{folder} not found under data root '{root}': missing {', '.join(missing)}; "
+                f"{reason}. Fix: put torchvision's raw files there, or point "
+                f"--mnistperf-data / MNISTPERF_DATA at a folder holding {folder}/raw/ "
+                f"(e.g. MNISTPERF_DATA=../shared/datasets)."
+            ).replace("\n", " "))
+    return check_dataset_files(dataset, root)
+
+
+def _download(dataset: str, root: Path) -> tuple[list[str], str]:
+    """Try torchvision's download; return the files still missing and why."""
+    cls = _torchvision_class(dataset)
+    # torchvision creates <root>/<Folder>/raw before it fetches anything, so an
+    # offline attempt would leave empty folders that make the root look populated.
+    created = _absent_folders(root / TORCHVISION_NAMES[dataset] / "raw")
+    try:
+        cls(str(root), train=True, download=True)
+        cls(str(root), train=False, download=True)
+        reason = "download finished but files are still missing"
+    except (urllib.error.URLError, OSError, RuntimeError) as exc:
+        reason = f"download failed ({type(exc).__name__}: {exc})"
+    # Recomputed: a download that failed half-way may have fetched some files.
+    missing = missing_files(dataset, root)
+    if missing:
+        _remove_empty(created)
+    return missing, reason
+
+
+def _absent_folders(path: Path) -> list[Path]:
+    """`path` and those of its parents that do not exist yet, deepest first."""
+    absent = []
+    while not (path.exists() or path.is_symlink()) and path != path.parent:
+        absent.append(path)
+        path = path.parent
+    return absent
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    # rmdir refuses a folder with anything in it, so a partial download (or a file
+    # someone else put there meanwhile) is never deleted; its parents then stay too.
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+@functools.lru_cache(maxsize=None)
+def _load_raw_cached(dataset: str, root: str, download: bool) -> RawDataset:
+    # The warnings are prepare_dataset's caller's to show; here only errors matter,
+    # so that torchvision never decodes a file the checks refuse.
+    prepare_dataset(dataset, root, download)
+    cls = _torchvision_class(dataset)
     train = cls(root, train=True, download=False)
     test = cls(root, train=False, download=False)
-    return RawDataset(
+    raw = RawDataset(
         name=dataset,
         train_images=train.data.contiguous(),
         train_labels=train.targets.to(torch.int64),
         test_images=test.data.contiguous(),
         test_labels=test.targets.to(torch.int64),
     )
+    # The checks saw equal counts; a file replaced between check and decode must
+    # still not yield images without labels (make_split would pair them wrongly).
+    for split, images, labels in (("train", raw.train_images, raw.train_labels),
+                                  ("t10k", raw.test_images, raw.test_labels)):
+        if len(images) != len(labels):
+            path = Path(root) / TORCHVISION_NAMES[dataset] / "raw" / f"{split}-labels-idx1-ubyte"
+            raise DataFileError(
+                f"{path}: {len(labels)} labels but {split}-images-idx3-ubyte has "
+                f"{len(images)} images (changed while loading?); {RESTORE}")
+    return raw
 
 
 def load_raw(dataset: str, root: str | os.PathLike | None = None,
              download: bool = True) -> RawDataset:
-    """Decode `dataset` ('mnist' | 'fashion') from `root` once per process."""
-    if dataset not in TORCHVISION_NAMES:
-        raise ConfigError(f"dataset={dataset!r} is not supported; choose one of: "
-                          + ", ".join(TORCHVISION_NAMES))
+    """Decode `dataset` ('mnist' | 'fashion') from `root` once per process, after the
+    same download and file checks as prepare_dataset."""
+    _check_name(dataset)
     return _load_raw_cached(dataset, str(resolve_root(root)), download)
 
 
@@ -155,21 +221,32 @@ def make_split(raw: RawDataset, seed: int, train_size: int | None = None,
     images are the first 1,000 of the paper run's 6,000.
     """
     train_idx, val_idx, test_idx = split_indices(len(raw.train_labels), seed)
+    folder = TORCHVISION_NAMES[raw.name]
 
-    def cut(images, labels, idx, size):
+    def cut(images, labels, idx, size, option, where):
+        # Slicing past the end would silently give fewer images than the record
+        # claims (a profile's official_test_size=512 over a 300-image test set).
         if size is not None:
+            if size < 1:
+                raise ConfigError(f"{option} must be at least 1, got {size}")
             if size > len(idx):
-                raise ConfigError(f"asked for {size} images from a part of {len(idx)}")
+                raise ConfigError(f"{option}={size} is more than the {len(idx)} images "
+                                  f"in {folder}'s {where}")
             idx = idx[:size]
         return Part(images[idx], labels[idx])
 
-    n_official = official_test_size or len(raw.test_labels)
+    train_images, train_labels = raw.train_images, raw.train_labels
     return Split(
         dataset=raw.name,
-        train=cut(raw.train_images, raw.train_labels, train_idx, train_size),
-        val=cut(raw.train_images, raw.train_labels, val_idx, val_size),
-        test=cut(raw.train_images, raw.train_labels, test_idx, test_size),
-        official_test=Part(raw.test_images[:n_official], raw.test_labels[:n_official]),
+        train=cut(train_images, train_labels, train_idx, train_size, "train_size",
+                  "train part of the split"),
+        val=cut(train_images, train_labels, val_idx, val_size, "val_size",
+                "val part of the split"),
+        test=cut(train_images, train_labels, test_idx, test_size, "test_size",
+                 "test part of the split"),
+        official_test=cut(raw.test_images, raw.test_labels,
+                          torch.arange(len(raw.test_labels)), official_test_size,
+                          "official_test_size", "official test set"),
     )
 
 

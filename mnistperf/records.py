@@ -43,7 +43,7 @@ TRAIN_KEYS = (
     "val_size", "test_size", "test_accuracy", "official_test_accuracy", "train_accuracy",
     "val_accuracy", "train_loss", "epoch_seconds", "train_seconds", "eval_seconds",
     "macs_per_image", "flops_per_image", "params", "images_per_second", "peak_memory_mb",
-    "momentum", "status",
+    "momentum", "status", "resumed",
 )
 SVM_KEYS = (
     "kind", "dataset", "kernel", "backend", "C", "gamma", "degree", "train_size",
@@ -72,6 +72,7 @@ class Record:
     profile: str | None = None
     status: str = OK
     message: str = ""
+    resumed: bool = False  # not trained in this run: taken from an earlier run's ok record
 
     @property
     def kind(self) -> str:
@@ -330,6 +331,40 @@ class PipelineRecord(Record):
 RECORD_TYPES = {cls.KIND: cls for cls in (TrainRecord, SvmRecord, PipelineRecord)}
 
 
+def failure_record(config, status: str, message: str) -> Record:
+    """The record of a case that ended without results of its own (an exception,
+    out of memory, an interrupt): its configuration and its status."""
+    from mnistperf.config import PipelineConfig, SvmConfig
+
+    common = dict(case_id=config.case_id, status=status, message=message)
+    if isinstance(config, SvmConfig):
+        return SvmRecord(**common, experiment="svm", dataset=config.dataset,
+                         kernel=config.kernel, backend=config.backend, device=config.device,
+                         C=config.C, gamma=config.gamma, degree=config.degree, seed=config.seed,
+                         profile=config.profile, train_size=config.train_size,
+                         test_size=config.test_size)
+    if isinstance(config, PipelineConfig):
+        t = config.train
+        return PipelineRecord(**common, experiment="pipeline", pipeline=config.pipeline,
+                              dataset=t.dataset, model=t.model, batch_size=t.batch_size,
+                              optimizer=t.optimizer, lr=t.lr, device=t.device, amp=t.amp,
+                              compile=t.compile, loader=t.loader, num_workers=t.num_workers,
+                              pin_memory=t.pin_memory, input_size=t.input_size,
+                              channels=t.channels, seed=t.seed, profile=t.profile,
+                              steps=config.steps, warmup_steps=config.warmup)
+    return TrainRecord(**common, experiment=config.experiment, dataset=config.dataset,
+                       model=config.model, batch_size=config.batch_size,
+                       optimizer=config.optimizer, lr=config.lr,
+                       momentum=config.momentum if config.optimizer == "sgd" else None,
+                       epochs=config.epochs, epochs_run=0, device=config.device,
+                       amp=config.amp, pin_memory=config.pin_memory, loader=config.loader,
+                       num_workers=config.num_workers, input_size=config.input_size,
+                       channels=config.channels, seed=config.seed, profile=config.profile,
+                       train_size=config.train_size, val_size=config.val_size,
+                       test_size=config.test_size,
+                       official_test_size=config.official_test_size, compile=config.compile)
+
+
 def is_record(info) -> bool:
     """Whether a benchmark's extra_info is an mnistperf case at all."""
     return isinstance(info, dict) and "kind" in info
@@ -345,6 +380,8 @@ def record_from_extra_info(info: dict) -> Record:
                           f"known: {', '.join(RECORD_TYPES)}")
     try:
         return cls.from_extra_info(info)
+    except RecordError:
+        raise
     except (TypeError, ValueError, AttributeError) as exc:  # a value of the wrong shape
         raise RecordError(f"case {info.get('case_id', '?')}: a value has the wrong type "
                           f"({type(exc).__name__}: {exc})") from None

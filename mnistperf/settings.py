@@ -29,14 +29,32 @@ class Settings:
     repeats: int = 1
     compile: str = ""
     targets: tuple[tuple[str, float], ...] = tuple(DEFAULT_TARGETS.items())
+    timeout: float | None = None  # seconds per case, then status "timeout"
+    resume: str | None = None  # a run folder, "" for the newest of the profile, None: off
 
     def target(self, dataset: str) -> float:
         return dict(self.targets)[dataset]
 
 
+# torch.manual_seed takes any 64-bit value, but scikit-learn's and NumPy's seeds
+# stop at 2**32 - 1, and repeats add to the seed.
+MAX_SEED = 2**32 - 1
+
+
+def _check_compile(backend: str) -> None:
+    if not backend:
+        return
+    import torch._dynamo
+
+    known = torch._dynamo.list_backends(exclude_tags=())
+    if backend not in known:
+        raise ConfigError(f"--mnistperf-compile={backend!r} is not a torch.compile backend "
+                          f"here; choose one of: {', '.join(known)}")
+
+
 def resolve_settings(*, profile: str | None, data: str | None, results: str | None,
-                     seed: int, repeats: int, compile: str,
-                     targets: dict[str, float]) -> Settings:
+                     seed: int, repeats: int, compile: str, targets: dict[str, float],
+                     timeout: float | None = None, resume: str | None = None) -> Settings:
     try:
         chosen = get_profile(profile or os.environ.get("MNISTPERF_PROFILE") or "quick")
     except ConfigError as exc:
@@ -44,6 +62,12 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
             from None
     if repeats < 1:
         raise ConfigError(f"--mnistperf-repeats={repeats} must be at least 1")
+    if not 0 <= seed <= MAX_SEED - (repeats - 1):
+        raise ConfigError(f"--mnistperf-seed={seed} is outside 0..{MAX_SEED - (repeats - 1)} "
+                          f"(seeds seed..seed+repeats-1 must fit in 32 bits)")
+    if timeout is not None and not timeout > 0:
+        raise ConfigError(f"--mnistperf-timeout={timeout:g} must be above 0 (seconds per case)")
+    _check_compile(compile)
     checked = tuple((dataset, check_target(targets.get(dataset, default),
                                            f"--mnistperf-target-{dataset}"))
                     for dataset, default in DEFAULT_TARGETS.items())
@@ -55,4 +79,6 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
         repeats=repeats,
         compile=compile,
         targets=checked,
+        timeout=timeout,
+        resume=resume,
     )

@@ -193,16 +193,24 @@ def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
 
 
 def train(config: TrainConfig, batches, device: torch.device,
-          progress: Callable[[str], None] | None = None) -> RunResult:
-    """Train `config.model` on `batches` (TensorBatches or LoaderBatches)."""
+          progress: Callable[[str], None] | None = None,
+          deadline: float | None = None) -> RunResult:
+    """Train `config.model` on `batches` (TensorBatches or LoaderBatches).
+
+    `deadline` (a time.perf_counter() value) ends training with status "timeout":
+    the epochs finished by then are kept, the unfinished one is dropped."""
     result = RunResult()
     with cudnn_autotuning(device), PeakMemory(device) as memory:
-        _train(config, batches, device, progress, result)
+        _train(config, batches, device, progress, result, deadline)
     result.peak_memory_mb = memory.mb
     return result
 
 
-def _train(config, batches, device, progress, result: RunResult) -> None:
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+def _train(config, batches, device, progress, result: RunResult, deadline) -> None:
     torch.manual_seed(config.seed)
     setup = TrainSetup(config, device)
     model, step_fn, dtype = setup.model, setup.step, setup.dtype
@@ -232,8 +240,17 @@ def _train(config, batches, device, progress, result: RunResult) -> None:
                 seen += len(labels)
                 if step % DIVERGENCE_CHECK_STEPS == 0 and not torch.isfinite(loss).item():
                     break
+                if _past(deadline):
+                    result.status = "timeout"
+                    break
                 step += 1
         result.train_seconds += clock.seconds
+        if result.status == "timeout":
+            result.message = (f"timeout during epoch {epoch}; {epoch - 1} of {config.epochs} "
+                              f"epochs finished and kept")
+            if progress:
+                progress(result.message)
+            break
         result.epoch_seconds.append(clock.seconds)
         result.images_trained += seen
         epoch_loss = loss_sum.item() / max(seen, 1)
@@ -258,6 +275,12 @@ def _train(config, batches, device, progress, result: RunResult) -> None:
             progress(f"epoch {epoch}/{config.epochs} loss {epoch_loss:.4f} "
                      f"train {result.train_accuracy[-1]:.2f}% val {val:.2f}% "
                      f"{clock.seconds:.1f}s")
+        if epoch < config.epochs and _past(deadline):
+            result.status = "timeout"
+            result.message = f"timeout after epoch {epoch}; {epoch} of {config.epochs} epochs kept"
+            if progress:
+                progress(result.message)
+            break
 
     if result.status == "ok":
         with DeviceClock(device) as eval_clock:

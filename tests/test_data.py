@@ -1,12 +1,23 @@
+import os
+import shutil
+import struct
+import types
+
 import pytest
 import torch
 
 from mnistperf import data
 from mnistperf.config import ConfigError
 from mnistperf.data import (
-    DatasetNotFoundError, LoaderBatches, TensorBatches, load_raw, make_split, resolve_root,
-    split_indices,
+    RAW_FILES, DataFileError, DatasetNotFoundError, LoaderBatches, RawDataset, TensorBatches,
+    load_raw, make_split, prepare_dataset, resolve_root, split_indices,
 )
+from tests.fakes import OfflineDataset
+
+TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = RAW_FILES
+RESTORE = "restore the original file (see ../shared/datasets/README.md for the expected SHA-256)"
+FIX = ("Fix: put torchvision's raw files there, or point --mnistperf-data / MNISTPERF_DATA at "
+       "a folder holding {folder}/raw/ (e.g. MNISTPERF_DATA=../shared/datasets).")
 
 
 def test_raw_datasets_are_the_official_sizes_and_decoded_once(data_root):
@@ -38,8 +49,165 @@ def test_profile_subsets_are_prefixes_of_the_full_split(data_root):
     assert (len(small.train), len(small.val), len(small.test), len(small.official_test)) == (100, 50, 60, 70)
     assert torch.equal(small.val.images, full.val.images[:50])
     assert torch.equal(small.official_test.labels, raw.test_labels[:70])
-    with pytest.raises(ConfigError, match="asked for 7000 images from a part of 6000"):
+    with pytest.raises(ConfigError) as info:
         make_split(raw, seed=0, val_size=7000)
+    assert str(info.value) == (
+        "val_size=7000 is more than the 6000 images in MNIST's val part of the split")
+
+
+def test_official_test_size_beyond_the_test_set_is_refused_not_truncated(data_root):
+    full = load_raw("mnist", data_root)
+    # A t10k set of 300 images, as a consistent (header and size) but short file gives.
+    raw = RawDataset("mnist", full.train_images, full.train_labels,
+                     full.test_images[:300], full.test_labels[:300])
+    with pytest.raises(ConfigError) as info:
+        make_split(raw, seed=0, official_test_size=512)
+    assert str(info.value) == (
+        "official_test_size=512 is more than the 300 images in MNIST's official test set")
+    assert len(make_split(raw, seed=0, official_test_size=300).official_test) == 300
+    assert len(make_split(raw, seed=0).official_test) == 300
+    with pytest.raises(ConfigError) as info:
+        make_split(full, seed=0, official_test_size=0)
+    assert str(info.value) == "official_test_size must be at least 1, got 0"
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_prepare_dataset_on_the_shared_data_has_no_warnings(data_root, dataset):
+    assert prepare_dataset(dataset, data_root) == []
+
+
+@pytest.fixture
+def copy_raw(tmp_path, data_root):
+    """copy_raw(dataset) -> tmp_path/<Folder>/raw holding fresh copies to damage."""
+
+    def copy(dataset):
+        folder = data.TORCHVISION_NAMES[dataset]
+        dst = tmp_path / folder / "raw"
+        dst.mkdir(parents=True)
+        for name in RAW_FILES:
+            # copyfile, not copy: the shared files are read-only and the copies get written.
+            shutil.copyfile(data_root / folder / "raw" / name, dst / name)
+        return dst
+
+    return copy
+
+
+def test_a_cut_images_file_is_refused_before_anything_decodes_it(copy_raw, tmp_path):
+    raw = copy_raw("fashion")
+    os.truncate(raw / TRAIN_IMAGES, 47040016 // 2)
+    expected = (f"{raw / TRAIN_IMAGES}: header says 60000 images of 28x28 = 47040016 bytes "
+                f"but the file has 23520008 bytes (cut short?); {RESTORE}")
+    with pytest.raises(DataFileError) as info:
+        prepare_dataset("fashion", tmp_path)
+    assert str(info.value) == expected
+    # load_raw runs the same checks, so torchvision never sees the file.
+    with pytest.raises(DataFileError) as info:
+        load_raw("fashion", tmp_path)
+    assert str(info.value) == expected
+
+
+def test_300_test_labels_for_10000_images_never_load(copy_raw, tmp_path):
+    raw = copy_raw("mnist")
+    labels = (raw / TEST_LABELS).read_bytes()
+    (raw / TEST_LABELS).write_bytes(struct.pack(">II", 2049, 300) + labels[8:308])
+    with pytest.raises(DataFileError) as info:
+        load_raw("mnist", tmp_path)
+    assert str(info.value) == (
+        f"{raw / TEST_LABELS}: 300 labels but t10k-images-idx3-ubyte has 10000 images; "
+        f"{RESTORE}")
+
+
+def test_counts_are_checked_again_after_decoding(data_root, tmp_path, monkeypatch):
+    # Files that pass the checks but decode differently (replaced in between).
+    real = data._torchvision_class("mnist")
+
+    def short_test_set(root, train, download):
+        decoded = real(root, train=train, download=download)
+        if train:
+            return decoded
+        return types.SimpleNamespace(data=decoded.data, targets=decoded.targets[:300])
+
+    monkeypatch.setattr(data, "_torchvision_class", lambda name: short_test_set)
+    # Through a link, so the cache of the shared root's decode does not answer.
+    (tmp_path / "root").symlink_to(data_root)
+    with pytest.raises(DataFileError) as info:
+        load_raw("mnist", tmp_path / "root")
+    assert str(info.value) == (
+        f"{tmp_path / 'root' / 'MNIST' / 'raw' / TEST_LABELS}: 300 labels but "
+        f"t10k-images-idx3-ubyte has 10000 images (changed while loading?); {RESTORE}")
+
+
+def offline_like_torchvision(folder, fetch=()):
+    """An offline dataset class that, as torchvision's does, creates <root>/<folder>/raw
+    (and writes the files in `fetch`) before the download fails."""
+
+    class Offline(OfflineDataset):
+        def __init__(self, root, *args, **kwargs):
+            raw = os.path.join(root, folder, "raw")
+            os.makedirs(raw, exist_ok=True)
+            for name in fetch:
+                with open(os.path.join(raw, name), "wb") as f:
+                    f.write(b"partial")
+            super().__init__(root, *args, **kwargs)
+
+    return Offline
+
+
+def test_failed_download_under_a_missing_root_leaves_no_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_torchvision_class",
+                        lambda name: offline_like_torchvision("MNIST"))
+    root = tmp_path / "missing" / "deeper"
+    with pytest.raises(DatasetNotFoundError) as info:
+        prepare_dataset("mnist", root)
+    assert str(info.value) == (
+        f"MNIST not found under data root '{root}': missing MNIST/raw/train-images-idx3-ubyte, "
+        "MNIST/raw/train-labels-idx1-ubyte, MNIST/raw/t10k-images-idx3-ubyte, "
+        "MNIST/raw/t10k-labels-idx1-ubyte; download failed (URLError: <urlopen error no "
+        f"network>). {FIX.format(folder='MNIST')}")
+    assert not (tmp_path / "missing").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_download_keeps_the_folders_that_existed(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_torchvision_class",
+                        lambda name: offline_like_torchvision("FashionMNIST"))
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    (tmp_path / "FashionMNIST").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(DatasetNotFoundError):
+        load_raw("fashion", tmp_path)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "FashionMNIST", "MNIST", "MNIST/raw", "notes.txt"]
+
+
+def test_a_half_finished_download_keeps_its_files_and_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_torchvision_class", lambda name: offline_like_torchvision(
+        "MNIST", fetch=[TRAIN_IMAGES]))
+    with pytest.raises(DatasetNotFoundError) as info:
+        prepare_dataset("mnist", tmp_path / "new")
+    # Only what is still missing is named; the fetched file is never deleted.
+    assert "missing MNIST/raw/train-labels-idx1-ubyte, MNIST/raw/t10k-images" in str(info.value)
+    assert (tmp_path / "new" / "MNIST" / "raw" / TRAIN_IMAGES).read_bytes() == b"partial"
+
+
+def test_real_torchvision_offline_leaves_no_folder_and_one_line(tmp_path, monkeypatch):
+    import urllib.error
+
+    import torchvision.datasets.mnist as tv_mnist
+
+    def no_network(url, *args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    # torchvision's own class and download loop; only the network is cut.
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", no_network)
+    root = tmp_path / "missing"
+    with pytest.raises(DatasetNotFoundError) as info:
+        prepare_dataset("fashion", root)
+    message = str(info.value)
+    assert "\n" not in message
+    assert ("; download failed (RuntimeError: Error downloading train-images-idx3-ubyte.gz: "
+            "Tried http") in message and ", got: <urlopen error no network> " in message
+    assert not root.exists()
 
 
 def test_missing_data_offline_names_root_files_and_fix(tmp_path):
@@ -66,6 +234,7 @@ def test_failed_download_is_reported_in_the_same_line(tmp_path, monkeypatch):
     assert "\n" not in message
     assert message.startswith(f"FashionMNIST not found under data root '{tmp_path / 'nowhere'}'")
     assert "download failed (URLError: <urlopen error no network>)" in message
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_root_resolution_order(monkeypatch):

@@ -146,7 +146,7 @@ def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(fake_p
     assert data["mnistperf"]["run"] == latest.resolve().name
     assert data["machine_info"]["mnistperf"]["device_kind"] == "cpu-only"
     assert sorted(p.name for p in latest.iterdir()) == [
-        "benchmark.json", "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png",
+        "benchmark.json", "cases", "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png",
         "index.html", "mnist-cpu-accuracy.csv", "mnist-cpu-time.csv", "tables.md"]
 
     out = project.path / "rerendered"
@@ -178,7 +178,7 @@ def test_saved_runs_of_cpu_and_cuda_machines_are_flagged_as_different(fake_proje
 
     cuda = dict(machine_summary(), cuda_available=True, cuda="13.0", gpu="NVIDIA H200",
                 device_kind="cuda")
-    monkeypatch.setattr("mnistperf.plugin.machine_summary", lambda: cuda)
+    monkeypatch.setattr("mnistperf.plugin.options.machine_summary", lambda: cuda)
     import pytest
     from pytest_benchmark.logger import PytestBenchmarkWarning
 

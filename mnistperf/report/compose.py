@@ -8,13 +8,14 @@ This is the one layer above the experiments; the plugin and the CLI call it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mnistperf.experiments import EXPERIMENTS
 from mnistperf.report.figures import to_png
 from mnistperf.report.render import render_html, render_markdown, write_csv
 from mnistperf.report.run import Run, parse_run
-from mnistperf.store import point_latest
+from mnistperf.store import atomic_write, point_latest
 from mnistperf.report.tables import Table
 
 
@@ -42,9 +43,13 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     """Write tables.md, one CSV per table, the figures and index.html into out_dir."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if run.rebuilt:  # benchmark.json was missing or cut: write it from the records
+        atomic_write(out / "benchmark.json", json.dumps(run.data, indent=4))
+        written.append(out / "benchmark.json")
     tables, found = build_tables(run), build_findings(run)
     pngs = {name: to_png(fig) for name, fig in build_figures(run).items()}
-    written = [out / "tables.md"]
+    written.append(out / "tables.md")
     (out / "tables.md").write_text(render_markdown(run, tables, found))
     for table in tables:
         write_csv(table, out / f"{table.name}.csv")
@@ -61,7 +66,7 @@ def save_run(run_dir: Path, json_text: str) -> Run:
     """Write a finished session into its run folder: benchmark.json and its report,
     rendered from the JSON text itself (so `report` on the folder gives the same
     files), then point results/latest at it."""
-    (run_dir / "benchmark.json").write_text(json_text)
+    atomic_write(run_dir / "benchmark.json", json_text)
     run = parse_run(json_text, str(run_dir / "benchmark.json"))
     write_report(run, run_dir)
     point_latest(run_dir.parent, run_dir)

@@ -39,6 +39,7 @@ class Run:
     source: str
     data: dict  # the whole pytest-benchmark JSON
     cases: list[Case] = field(default_factory=list)
+    rebuilt: bool = False  # assembled from cases/ records (benchmark.json missing or cut)
 
     @property
     def meta(self) -> dict:
@@ -58,6 +59,9 @@ def parse_run(text: str, source: str) -> Run:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ReportError(f"{source}: not a pytest-benchmark JSON file (nested too deeply)") \
+            from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) \
             or "machine_info" not in data:
         raise ReportError(f"{source}: not a pytest-benchmark JSON file (no 'benchmarks' and "
@@ -75,19 +79,52 @@ def parse_run(text: str, source: str) -> Run:
             record = record_from_extra_info(info)
         except RecordError as exc:
             raise ReportError(f"{source}: {exc}") from None
-        stats = bench.get("stats") or {}
-        cases.append(Case(record=record, seconds=stats.get("mean")))
+        stats = bench.get("stats")
+        seconds = stats.get("mean") if isinstance(stats, dict) else None
+        cases.append(Case(record=record, seconds=seconds))
     if not cases:
         raise ReportError(f"{source}: no mnistperf cases in it ({len(data['benchmarks'])} "
                           f"benchmarks, none with mnistperf extra_info)")
     return Run(source=source, data=data, cases=cases)
 
 
+def _from_records(run_dir: Path, why: str) -> Run | None:
+    """The run assembled from its per-case records, or None without records."""
+    from mnistperf.store import read_cases, run_json
+
+    docs = read_cases(run_dir)
+    if not docs:
+        return None
+    meta = {"run": run_dir.name, "rebuilt_from_records": why}
+    data = run_json(docs, {"mnistperf": docs[0].get("machine") or {}}, {}, meta,
+                    docs[-1].get("finished_utc", ""), "")
+    run = parse_run(json.dumps(data), str(run_dir / "cases"))
+    run.rebuilt = True
+    return run
+
+
 def load_run(path: str | Path) -> Run:
-    """Read a run folder (its benchmark.json) or a pytest-benchmark JSON file."""
+    """Read a run folder (its benchmark.json, or its cases/ records when that is
+    missing or cut) or a pytest-benchmark JSON file."""
     path = Path(path)
     if path.is_dir():
-        path = path / "benchmark.json"
+        run_dir, path = path, path / "benchmark.json"
+        if not path.is_file():
+            rebuilt = _from_records(run_dir, "benchmark.json missing")
+            if rebuilt is not None:
+                return rebuilt
+        else:
+            try:
+                return _load_file(path)
+            except ReportError:
+                rebuilt = _from_records(run_dir, "benchmark.json unreadable")
+                if rebuilt is None:
+                    raise
+                return rebuilt
+    return _load_file(path)
+
+
+def _load_file(path: Path) -> Run:
     if not path.is_file():
         raise ReportError(f"{path}: no such file; give a results/<run> folder or a "
                           f"pytest-benchmark JSON file")

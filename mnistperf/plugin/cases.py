@@ -1,0 +1,206 @@
+"""Cases from the experiment registry, their markers, and the fixtures they use."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from contextlib import contextmanager
+from importlib.util import find_spec
+
+import pytest
+
+from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig
+from mnistperf.data import DataFileError, DatasetNotFoundError, make_batches
+from mnistperf.device import NO_CUDA_REASON, cuda_available, resolve_device
+from mnistperf.experiments import get_experiment
+from mnistperf.plugin.options import _RESUMED, get_settings
+from mnistperf.settings import Settings
+
+NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
+                       "install the extra: pip install -e '.[fast-svm]' (tox installs it)")
+
+
+def _skip_reason(config) -> str | None:
+    if config.device == "gpu" and not cuda_available():
+        return NO_CUDA_REASON
+    if getattr(config, "backend", None) == "sklearnex" and not find_spec("sklearnex"):
+        return NO_SKLEARNEX_REASON
+    return None
+
+
+def _case_marks(config) -> list:
+    """Markers for `-m`: device, dataset, and model or kind."""
+    if isinstance(config, SvmConfig):
+        names = [config.device, config.dataset, "svm"]
+    elif isinstance(config, PipelineConfig):
+        names = [config.device, config.train.dataset, config.train.model, "pipeline"]
+    else:
+        names = [config.device, config.dataset, config.model]
+    return [getattr(pytest.mark, name) for name in names]
+
+
+def case_params(configs, settings: Settings | None = None, reuses_grid: bool = False):
+    """pytest.param per config, id = case_id; a case whose device (CUDA) or backend
+    (scikit-learn-intelex) is absent is skipped with the reason. Session-wide
+    settings that do not change ids (torch.compile) are applied here."""
+    params = []
+    for c in configs:
+        if settings is not None and settings.compile:
+            if isinstance(c, TrainConfig):
+                c = c.replace(compile=settings.compile)
+            elif isinstance(c, PipelineConfig):
+                c = dataclasses.replace(c, train=c.train.replace(compile=settings.compile))
+        marks = _case_marks(c)
+        if reuses_grid:
+            marks.append(pytest.mark.reuses_grid)
+        reason = _skip_reason(c)
+        if reason:
+            marks.append(pytest.mark.skip(reason=reason))
+        params.append(pytest.param(c, id=c.case_id, marks=marks))
+    return params
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrise a benchmark function marked `experiment(name)` over
+    that experiment's cases for the session's profile and seed."""
+    marker = metafunc.definition.get_closest_marker("experiment")
+    if marker is None:
+        return
+    name = marker.args[0] if marker.args else marker.kwargs.get("name")
+    try:
+        experiment = get_experiment(name)
+    except KeyError as exc:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {exc.args[0]}") from None
+    if experiment.fixture not in metafunc.fixturenames:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: experiment {name!r} parametrises the argument "
+            f"{experiment.fixture!r}, which this function does not take")
+    settings = get_settings(metafunc.config)
+    configs = experiment.cases(settings.profile, settings.seed)
+    metafunc.parametrize(experiment.fixture,
+                         case_params(configs, settings, reuses_grid=experiment.reuses_grid))
+
+
+@pytest.fixture(scope="session")
+def mnistperf_settings(request) -> Settings:
+    return get_settings(request.config)
+
+
+@pytest.fixture
+def progress(request):
+    """Print `[case] message` on the terminal while the case runs, without -s."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    name = request.node.callspec.id if hasattr(request.node, "callspec") else request.node.name
+
+    def emit(message: str) -> None:
+        if reporter is None:
+            return
+        if capman is not None:
+            with capman.global_and_fixture_disabled():
+                reporter.write_line(f"  [{name}] {message}")
+        else:
+            reporter.write_line(f"  [{name}] {message}")
+
+    return emit
+
+
+def _resumed(request) -> bool:
+    return request.node.nodeid in request.config.stash.get(_RESUMED, {})
+
+
+@pytest.fixture
+def case_batches(request, train_case, mnistperf_settings):
+    """The input batches for the parametrised `train_case`, on its device; built
+    outside the timed region (None for a resumed case, which does not train)."""
+    if _resumed(request):
+        return None
+    device = resolve_device(train_case.device)
+    with _data_errors_end_the_session():
+        return make_batches(train_case, mnistperf_settings.data_root, device)
+
+
+@pytest.fixture
+def pipeline_batches(request, pipeline_case, mnistperf_settings):
+    """Input batches of the pipeline case's own kind (DataLoader or tensors)."""
+    if _resumed(request):
+        return None
+    device = resolve_device(pipeline_case.device)
+    with _data_errors_end_the_session():
+        return make_batches(pipeline_case.train, mnistperf_settings.data_root, device)
+
+
+@pytest.fixture
+def svm_case_data(request, svm_case, mnistperf_settings):
+    """Flat pixel arrays for the parametrised `svm_case`, built outside the timed region."""
+    from mnistperf.data import load_raw, make_split
+    from mnistperf.svm import svm_data
+
+    if _resumed(request):
+        return None
+    with _data_errors_end_the_session():
+        split = make_split(load_raw(svm_case.dataset, mnistperf_settings.data_root),
+                           svm_case.seed)
+    return svm_data(svm_case, split)
+
+
+@pytest.fixture
+def run_train_case(benchmark, mnistperf_settings, progress):
+    """Train a config as the benchmark: one pedantic round per repeat, each round a
+    new seed (seed, seed+1, ...) on the same prebuilt batches; fills extra_info."""
+    from mnistperf.records import TrainRecord
+    from mnistperf.train import train
+
+    def run(config, batches):
+        seeds = [config.seed + i for i in range(mnistperf_settings.repeats)]
+        results = []
+        timeout = mnistperf_settings.timeout
+        deadline = None if timeout is None else time.perf_counter() + timeout
+
+        def setup():
+            seeded = config.replace(seed=seeds[len(results)])
+            if len(seeds) > 1:
+                progress(f"seed {seeded.seed} ({len(results) + 1}/{len(seeds)})")
+            return (seeded, batches, batches.device), {"progress": progress,
+                                                       "deadline": deadline}
+
+        def one_round(*args, **kwargs):
+            results.append(train(*args, **kwargs))
+
+        benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), iterations=1)
+        # A disabled benchmark (--benchmark-disable, xdist) runs a single round.
+        benchmark.extra_info.update(TrainRecord.from_results(
+            config, results, seeds[:len(results)],
+            target=mnistperf_settings.target(config.dataset)).to_extra_info())
+        return results
+
+    return run
+
+
+@contextmanager
+def _data_errors_end_the_session():
+    # Every later case would fail the same way: stop with the one-line message.
+    try:
+        yield
+    except (DatasetNotFoundError, DataFileError) as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Cases marked `reuses_grid` (experiment copies of grid
+    configurations) are deselected when the grid's own case with the same config
+    is selected too, so nothing is trained twice in one session."""
+    grid = {item.callspec.params["train_case"] for item in items
+            if hasattr(item, "callspec") and "train_case" in item.callspec.params
+            and item.get_closest_marker("reuses_grid") is None}
+    keep, dropped = [], []
+    for item in items:
+        config_ = getattr(item, "callspec", None) and item.callspec.params.get("train_case")
+        if item.get_closest_marker("reuses_grid") and config_ in grid:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+

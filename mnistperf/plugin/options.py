@@ -1,0 +1,164 @@
+"""Options, markers, settings and the run header (see the package docstring)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from mnistperf.config import DEFAULT_TARGETS, ConfigError
+from mnistperf.device import machine_summary
+from mnistperf.profiles import PROFILES
+from mnistperf.settings import Settings, resolve_settings
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mnistperf", "mnistperf benchmark harness")
+    group.addoption(
+        "--mnistperf-profile", default=None, choices=tuple(PROFILES),
+        help="size profile: smoke (seconds per case, CI), quick (minutes on a laptop "
+             "CPU), paper (the study's full protocol). Default: $MNISTPERF_PROFILE "
+             "or quick.",
+    )
+    group.addoption(
+        "--mnistperf-data", default=None, metavar="PATH",
+        help="dataset root holding MNIST/raw and FashionMNIST/raw. Default: "
+             "$MNISTPERF_DATA or ./data.",
+    )
+    group.addoption(
+        "--mnistperf-results", default=None, metavar="PATH",
+        help="where tables, figures and JSON go. Default: $MNISTPERF_RESULTS or results.",
+    )
+    group.addoption(
+        "--mnistperf-seed", default=0, type=int, metavar="INT",
+        help="base seed for the split, initialisation and batch order. Default: 0.",
+    )
+    group.addoption(
+        "--mnistperf-repeats", default=1, type=int, metavar="N",
+        help="train each case N times with seeds seed, seed+1, ... (pytest-benchmark "
+             "rounds; the split stays the base seed's); tables show mean +- std. Default: 1.",
+    )
+    group.addoption(
+        "--mnistperf-compile", default="", metavar="BACKEND",
+        help="run training steps through torch.compile with this backend (e.g. inductor); "
+             "recorded in extra_info, case ids unchanged. Default: off (eager).",
+    )
+    group.addoption(
+        "--mnistperf-timeout", default=None, type=float, metavar="SECONDS",
+        help="stop a training case after this many seconds with status 'timeout', keeping "
+             "the epochs it finished. Default: none.",
+    )
+    group.addoption(
+        "--mnistperf-resume", nargs="?", const="", default=None, metavar="RUN",
+        help="do not train a case whose ok record with the same configuration and package "
+             "version is in RUN (a results folder; default: the newest run of the profile); "
+             "reuse its numbers. Default: off.",
+    )
+    for dataset, target in DEFAULT_TARGETS.items():
+        group.addoption(
+            f"--mnistperf-target-{dataset}", default=target, type=float, metavar="PCT",
+            help=f"validation accuracy (%%) for time-to-target on {dataset}. "
+                 f"Default: {target:g}.",
+        )
+
+
+def settings_from(config) -> Settings:
+    try:
+        return resolve_settings(
+            profile=config.getoption("--mnistperf-profile"),
+            data=config.getoption("--mnistperf-data"),
+            results=config.getoption("--mnistperf-results"),
+            seed=config.getoption("--mnistperf-seed"),
+            repeats=config.getoption("--mnistperf-repeats"),
+            compile=config.getoption("--mnistperf-compile"),
+            targets={d: config.getoption(f"--mnistperf-target-{d}") for d in DEFAULT_TARGETS},
+            timeout=config.getoption("--mnistperf-timeout"),
+            resume=config.getoption("--mnistperf-resume"))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+_SETTINGS = pytest.StashKey[Settings]()
+_SIGTERM = pytest.StashKey[object]()  # the SIGTERM handler before ours
+
+
+MARKERS = {
+    "experiment(name)": "the benchmark function's cases are the named experiment's "
+                                  "(mnistperf.experiments); the plugin parametrises them",
+    "reuses_grid": "an experiment's copy of a grid case; deselected when the grid "
+                             "case itself is selected in the same session",
+    "cpu": "a case on the CPU", "gpu": "a case on a CUDA GPU",
+    "mnist": "a case on MNIST", "fashion": "a case on FashionMNIST",
+    "resnet18": "a ResNet-18 case", "resnet50": "a ResNet-50 case",
+    "svm": "an SVM case", "pipeline": "an input-pipeline case",
+}
+
+
+def _interrupt(signum, frame):
+    # SIGTERM ends the session the way Ctrl-C does: the running case is recorded
+    # as interrupted and the run is written from the records that finished.
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def pytest_configure(config):
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    settings = settings_from(config)
+    config.stash[_SETTINGS] = settings
+    # The run's name is known from the start, so that every JSON this session
+    # writes (--benchmark-json, --benchmark-save, results/<run>/) carries it.
+    started = datetime.now(timezone.utc)
+    config.stash[_START] = (time.perf_counter(), started)
+    config.stash[_RUN_NAME] = f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}"
+    config.stash[_NOTES] = []
+    if threading.current_thread() is threading.main_thread():
+        config.stash[_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_unconfigure(config):
+    previous = config.stash.get(_SIGTERM, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def get_settings(config) -> Settings:
+    return config.stash[_SETTINGS]
+
+
+def pytest_report_header(config):
+    s = get_settings(config)
+    m = machine_summary()
+    device = f"CUDA {m['cuda']} on {m['gpu']}" if m["cuda_available"] else "CPU only (no CUDA)"
+    return [
+        f"mnistperf: profile {s.profile.name} ({s.profile.description})",
+        f"mnistperf: data {s.data_root}, results {s.results_dir}, seed {s.seed}, "
+        f"repeats {s.repeats}, targets "
+        + ", ".join(f"{d} {t:g}%" for d, t in s.targets),
+        f"mnistperf: torch {m['torch']}, torchvision {m['torchvision']}, {device}, "
+        f"{m['torch_threads']} torch threads",
+    ]
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    # Put the accelerator into machine_info so that --benchmark-compare flags a
+    # CPU-only run compared against a CUDA run as a different machine.
+    summary = machine_summary()
+    summary["profile"] = get_settings(config).profile.name
+    machine_info["mnistperf"] = summary
+
+
+_START = pytest.StashKey[tuple]()  # (perf_counter, UTC datetime) at configure time
+_RUN_NAME = pytest.StashKey[str]()  # results/<run> folder name
+_RUN_DIR = pytest.StashKey[Path]()  # the folder, once created
+_RESUMED = pytest.StashKey[dict]()  # nodeid -> the earlier run's case document
+_SAVED = pytest.StashKey[tuple]()  # (run_dir, Run) once written
+_NOTES = pytest.StashKey[list]()  # one-line notes for the end of the terminal summary
+
+CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")
+GROUPS = {"train_case": "resnet training", "svm_case": "svm fit",
+          "pipeline_case": "pipeline steps"}
+
+

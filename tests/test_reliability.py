@@ -1,0 +1,238 @@
+"""Crash-safe sweeps: records as each case ends, interruption, resume, statuses,
+and bad options stopped before any training (smoke-size real cases)."""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+FOUR = "mnist and resnet18 and bs32 and cpu and not pin and not pipe and not e4"
+
+
+def _cases(results):
+    return sorted(results.glob("*/cases/*.json"))
+
+
+def _start(project, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider",
+         "--mnistperf-profile", "smoke", "-k", FOUR, *args],
+        cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for_first_record(proc, results, timeout=300):
+    deadline = time.monotonic() + timeout
+    while not _cases(results):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "no case record appeared"
+        time.sleep(0.05)
+
+
+def _benchmarks(run_dir):
+    return {b["param"]: b["extra_info"] for b in
+            json.loads((run_dir / "benchmark.json").read_text())["benchmarks"]}
+
+
+def test_sigint_keeps_what_finished_then_resume_trains_only_the_rest(bench_project):
+    results = bench_project.path / "results"
+    proc = _start(bench_project)
+    _wait_for_first_record(proc, results)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2, out  # pytest's "interrupted"
+    assert "Traceback" not in out and "min() arg is an empty sequence" not in out
+    run_dir = (results / "latest").resolve()
+    first = _benchmarks(run_dir)
+    statuses = sorted(info["status"] for info in first.values())
+    assert "ok" in statuses and statuses.count("interrupted") == 1, out
+    assert "interrupted" in (run_dir / "tables.md").read_text()
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider",
+         "--mnistperf-profile", "smoke", "-k", FOUR, "--mnistperf-resume"],
+        cwd=bench_project.path, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout
+    n_ok = statuses.count("ok")
+    assert (f"mnistperf: resume: {n_ok} of 4 cases taken from results/{run_dir.name}/, "
+            f"{4 - n_ok} to run") in resumed.stdout
+    assert resumed.stdout.count("resumed: ok record of") == n_ok
+    final = _benchmarks((results / "latest").resolve())
+    assert len(final) == 4 and all(i["status"] == "ok" for i in final.values())
+    assert sum(bool(i.get("resumed")) for i in final.values()) == n_ok
+    for case_id, info in first.items():  # resumed cases keep their recorded numbers
+        if info["status"] == "ok":
+            assert final[case_id]["test_accuracy"] == info["test_accuracy"]
+    assert "interrupted" not in ((results / "latest") / "tables.md").read_text()
+
+
+def test_sigkill_keeps_the_finished_records_and_report_rebuilds_the_run(bench_project):
+    from mnistperf.__main__ import main
+
+    results = bench_project.path / "results"
+    proc = _start(bench_project)
+    _wait_for_first_record(proc, results)
+    proc.kill()
+    proc.communicate(timeout=60)
+    records = _cases(results)
+    assert records and all(json.loads(p.read_text())["status"] == "ok" for p in records)
+    run_dir = records[0].parent.parent
+    assert not (run_dir / "benchmark.json").exists()
+    assert main(["report", str(run_dir)]) == 0
+    assert set(_benchmarks(run_dir)) == {p.stem for p in records}
+    assert "Test accuracy (%) — MNIST, cpu, 1 epoch" in (run_dir / "tables.md").read_text()
+
+
+def test_sigterm_ends_like_ctrl_c(bench_project):
+    results = bench_project.path / "results"
+    proc = _start(bench_project)
+    _wait_for_first_record(proc, results)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in out, out
+    statuses = [i["status"] for i in _benchmarks((results / "latest").resolve()).values()]
+    assert statuses.count("interrupted") == 1 and "ok" in statuses
+
+
+def _run_in_process(project, *args):
+    return project.runpytest("benchmarks", "-p", "no:cacheprovider", "--mnistperf-profile",
+                             "smoke", *args)
+
+
+def test_a_case_that_raises_is_recorded_as_error_and_the_others_run(bench_project,
+                                                                    monkeypatch):
+    import mnistperf.train
+
+    real = mnistperf.train.train
+
+    def flaky(config, *args, **kwargs):
+        if config.optimizer == "adam" and config.lr == 1e-3:
+            raise RuntimeError("backend exploded\nsecond line")
+        return real(config, *args, **kwargs)
+
+    monkeypatch.setattr(mnistperf.train, "train", flaky)
+    result = _run_in_process(bench_project, "-k",
+                             "mnist and resnet18 and bs32 and lr0.001 and cpu and not pin "
+                             "and not pipe and not e4")
+    result.assert_outcomes(passed=1, failed=1)
+    run_dir = (bench_project.path / "results" / "latest").resolve()
+    infos = _benchmarks(run_dir)
+    assert infos["mnist-resnet18-bs32-adam-lr0.001-e1-cpu"]["status"] == "error"
+    assert infos["mnist-resnet18-bs32-adam-lr0.001-e1-cpu"]["message"] == (
+        "RuntimeError: backend exploded")
+    assert infos["mnist-resnet18-bs32-sgd-lr0.001-e1-cpu"]["status"] == "ok"
+    doc = json.loads((run_dir / "cases" / "mnist-resnet18-bs32-adam-lr0.001-e1-cpu.json")
+                     .read_text())
+    assert "Traceback" in doc["traceback"] and "backend exploded" in doc["traceback"]
+    table = (run_dir / "tables.md").read_text()
+    assert re.search(r"\| 32 +\| adam +\| 0.001 +\| error +\| error +\|", table), table
+
+
+def test_out_of_memory_is_its_own_status(bench_project, monkeypatch):
+    import torch
+
+    import mnistperf.train
+
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(mnistperf.train, "train", oom)
+    result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and adam and "
+                             "lr0.001 and cpu and not pin and not pipe and not e4")
+    result.assert_outcomes(failed=1)
+    (info,) = _benchmarks((bench_project.path / "results" / "latest").resolve()).values()
+    assert info["status"] == "oom" and info["message"].startswith("OutOfMemoryError: CUDA out")
+
+
+def test_forced_divergence_keeps_the_curves(bench_project, monkeypatch):
+    import torch
+
+    import mnistperf.train
+
+    monkeypatch.setattr(mnistperf.train, "make_optimizer",
+                        lambda name, params, lr, momentum=0.0: torch.optim.SGD(params, lr=1e12))
+    result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and sgd and "
+                             "lr0.001 and cpu and not pin and not pipe and not e4")
+    result.assert_outcomes(passed=1)
+    (info,) = _benchmarks((bench_project.path / "results" / "latest").resolve()).values()
+    assert info["status"] == "diverged" and info["test_accuracy"] is None
+    assert len(info["train_loss"]) == 1 and info["message"].startswith("loss became")
+
+
+def test_timeout_stops_the_case_and_keeps_finished_epochs(bench_project):
+    result = _run_in_process(bench_project, "-k", "mnist and cpu and e4", "--mnistperf-timeout",
+                             "0.2")
+    result.assert_outcomes(passed=1)
+    (info,) = _benchmarks((bench_project.path / "results" / "latest").resolve()).values()
+    assert info["status"] == "timeout" and "timeout" in info["message"]
+    assert len(info["val_accuracy"]) < 4 and info["test_accuracy"] is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--mnistperf-compile", "nonexistent_backend"],
+     "--mnistperf-compile='nonexistent_backend' is not a torch.compile backend here; "
+     "choose one of: "),
+    (["--mnistperf-seed", str(2**64)], f"--mnistperf-seed={2**64} is outside 0..4294967295"),
+    (["--mnistperf-timeout", "0"], "--mnistperf-timeout=0 must be above 0 (seconds per case)"),
+])
+def test_bad_options_stop_at_startup(bench_project, args, message):
+    result = _run_in_process(bench_project, "-k", FOUR, *args)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"*{message}*"])
+    assert not (bench_project.path / "results").exists()
+
+
+def test_results_path_that_is_a_file_stops_before_training(bench_project):
+    blocker = bench_project.path / "blocker"
+    blocker.write_text("not a folder")
+    result = _run_in_process(bench_project, "-k", FOUR, "--mnistperf-results", str(blocker))
+    assert result.ret == 4
+    result.stdout.fnmatch_lines([f"*--mnistperf-results {blocker}: cannot write a run folder "
+                                 f"there (*); give a writable folder*"])
+    assert "epoch 1/1" not in result.stdout.str()
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_user_folder_named_latest_is_never_replaced(bench_project):
+    latest = bench_project.path / "results" / "latest"
+    latest.mkdir(parents=True)
+    (latest / "mine.txt").write_text("keep")
+    result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and adam and "
+                             "lr0.001 and cpu and not pin and not pipe and not e4")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["mnistperf: results/latest is a folder, not the link "
+                                 "mnistperf keeps; left as it is (the run is in results/smoke-*)"])
+    assert sorted(p.name for p in latest.iterdir()) == ["mine.txt"]
+    (run,) = [p for p in latest.parent.iterdir() if p.name != "latest"]
+    assert (run / "benchmark.json").is_file() and (run / "tables.md").is_file()
+
+
+def test_benchmark_disable_still_writes_the_run_and_says_times_are_not_measured(bench_project):
+    result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and adam and "
+                             "lr0.001 and cpu and not pin and not pipe and not e4",
+                             "--benchmark-disable")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["mnistperf: --benchmark-disable: times were not measured*"])
+    (bench,) = json.loads(((bench_project.path / "results" / "latest") / "benchmark.json")
+                          .read_text())["benchmarks"]
+    assert bench["stats"] is None and bench["extra_info"]["status"] == "ok"
+
+
+def test_damaged_data_ends_the_session_once_naming_the_file(bench_project, data_root,
+                                                            tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "data"
+    for name in ("MNIST",):
+        shutil.copytree(data_root / name, copy / name, copy_function=shutil.copyfile)
+    images = copy / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[: images.stat().st_size // 2])
+    monkeypatch.setenv("MNISTPERF_DATA", str(copy))
+    result = _run_in_process(bench_project, "-k", FOUR)
+    assert result.ret == 4
+    text = result.stdout.str() + result.stderr.str()
+    assert text.count(str(images)) == 1 and "Traceback" not in text
+    assert not list((bench_project.path / "results").glob("*/cases/*.json"))
