@@ -1,10 +1,11 @@
-"""Command line: `python -m mnistperf flops|report|compare|grid ...`.
+"""Command line: `python -m mnistperf flops|report|compare|grid|dispatch ...`.
 
     python -m mnistperf flops resnet18 --input-size 224 --channels 3
     python -m mnistperf report results/latest          # re-render a run folder
     python -m mnistperf report .benchmarks/.../0001_x.json --out results/x
     python -m mnistperf compare results/run-a results/run-b
     python -m mnistperf grid --profile quick            # every case id of a profile
+    python -m mnistperf dispatch -k "mnist and cpu" --mnistperf-profile smoke   # on Ray
 
 Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases, an --out
 that is a file or cannot be written) is one line on stderr and exit code 2, with
@@ -26,12 +27,14 @@ EXPERIMENT_NAMES = ("grid", "devices", "pin_memory", "epochs", "pipeline", "svm"
 
 
 def _flops(args) -> int:
-    from mnistperf.flops import flops_per_image, macs_per_image
+    from mnistperf.flops import flops_per_image, macs_per_image, study_flops_per_image
 
-    macs = macs_per_image(args.model, args.channels, args.input_size)
-    flops = flops_per_image(args.model, args.channels, args.input_size)
-    print(f"{args.model} {args.channels}x{args.input_size}x{args.input_size}: "
-          f"{macs:.3e} MACs per image (fvcore), {flops:.3e} FLOPs per image (2 x MACs)")
+    shape = (args.model, args.channels, args.input_size)
+    print(f"{args.model} {args.channels}x{args.input_size}x{args.input_size}, per image:\n"
+          f"  fvcore MACs (eval mode)          {macs_per_image(*shape):.6e}\n"
+          f"  fvcore FLOPs (the study's count) {study_flops_per_image(*shape):.6e}"
+          f"  (MACs + 2 x BatchNorm activations)\n"
+          f"  FLOPs = 2 x MACs                 {flops_per_image(*shape):.6e}")
     return 0
 
 
@@ -59,13 +62,38 @@ def _report(args) -> int:
     return 0
 
 
+def _compare_study(path) -> int:
+    from mnistperf.report.run import load_run
+    from mnistperf.report.study import study_table
+
+    sys.stdout.write(study_table(load_run(path)))
+    return 0
+
+
 def _compare(args) -> int:
-    from mnistperf.report.compare import compare_runs
+    from mnistperf.report.compare import compare, fail_lines
     from mnistperf.report.run import load_run
 
+    if args.a == "study":  # `compare study RUN`: the study's published figures beside RUN's
+        return _compare_study(args.b)
     a, b = load_run(args.a), load_run(args.b)
-    sys.stdout.write(compare_runs(a, b))
-    return 0
+    result = compare(a, b, by=args.by)
+    sys.stdout.write(result.text())
+    if args.fail_above is None:
+        return 0
+    failed, lines = fail_lines(result, args.fail_above)
+    print("\n".join(lines))
+    return 1 if failed else 0  # like pytest-benchmark's --benchmark-compare-fail
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage >= 0")
+    return value
 
 
 def _grid(args) -> int:
@@ -114,8 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
                                       "JSON file, <results>/report-<file stem>)")
     report.set_defaults(run=_report)
     compare = sub.add_parser("compare", help="accuracy and time per case id of two runs")
-    compare.add_argument("a", help="run folder or benchmark JSON (baseline)")
+    compare.add_argument("a", help="run folder or benchmark JSON (baseline), or the word "
+                                   "'study' for the study's published figures")
     compare.add_argument("b", help="run folder or benchmark JSON (compared)")
+    compare.add_argument("--by", choices=("id", "config"), default="id",
+                         help="match cases by case id, or by configuration across profiles "
+                              "(ignoring epochs and sizes) (default: id)")
+    compare.add_argument("--fail-above", type=_percent, metavar="PCT",
+                         help="exit 1 when a case in both runs trained more than PCT percent "
+                              "slower in B")
     compare.set_defaults(run=_compare)
     grid = sub.add_parser("grid", help="list the case ids a profile defines")
     grid.add_argument("--profile", default="quick", choices=("smoke", "quick", "paper"),
@@ -124,12 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
                       help="which experiment's cases (default: all)")
     grid.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     grid.set_defaults(run=_grid)
+    # Listed for --help only: main() hands `dispatch ...` to mnistperf.dispatch before
+    # argparse, because its arguments are pytest's (-k, -m, --mnistperf-*).
+    sub.add_parser("dispatch", add_help=False, help="run the selected cases as Ray tasks "
+                   "(python -m mnistperf dispatch --help)")
     return parser
 
 
 def main(argv=None) -> int:
     from mnistperf.report.run import ReportError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["dispatch"]:
+        from mnistperf.dispatch import main as dispatch
+
+        return dispatch(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         code = args.run(args)

@@ -1,10 +1,17 @@
 """FLOP counts from fvcore, cached per (model, channels, input size).
 
-    macs = macs_per_image("resnet18", channels=3, input_size=224)   # 1.82e9
+    macs = macs_per_image("resnet18", channels=3, input_size=224)   # 1.818559e9
     flops = flops_per_image("resnet18", 3, 224)                     # 2 x MACs
+    study = study_flops_per_image("resnet18", 3, 224)               # 1.823527e9
 
 fvcore counts one fused multiply-add as one "flop", so its total is a MAC count;
-we report it as `macs_per_image` and double it for `flops_per_image`. A training
+we report it as `macs_per_image` and double it for `flops_per_image`. The
+study's "FLOPs" column (1.823527e9 / 4.131715e9 for ResNet-18/50 at
+224x224x3) is a MAC-like count too: fvcore's eval-mode total plus two per
+BatchNorm activation, which is what fvcore reported with the model in training
+mode when the study ran. The fvcore installed here counts training-mode
+BatchNorm as five per activation (1.826010e9), so `study_flops_per_image`
+uses the formula, not the mode; both counts are labelled wherever shown. A training
 step costs about 3x a forward pass (forward, grad w.r.t. activations, grad
 w.r.t. weights), so `training_flops` = 3 x 2 x MACs x images: an estimate,
 documented as one.
@@ -26,7 +33,37 @@ TRAINING_PASSES = 3  # forward + two backward matmuls per layer
 
 @functools.lru_cache(maxsize=None)
 def macs_per_image(model: str, channels: int = 1, input_size: int = 28) -> int:
+    """fvcore's total in eval mode: multiply-adds per image."""
+    return _fvcore_total(model, channels, input_size, train_mode=False)
+
+
+@functools.lru_cache(maxsize=None)
+def study_flops_per_image(model: str, channels: int = 1, input_size: int = 28) -> int:
+    """The study's FLOPs column: fvcore's eval-mode total + 2 x BatchNorm activations."""
+    return macs_per_image(model, channels, input_size) + 2 * batchnorm_activations(
+        model, channels, input_size)
+
+
+def batchnorm_activations(model: str, channels: int, input_size: int) -> int:
+    """Elements coming out of every BatchNorm layer for one image."""
     net = make_model(model, in_channels=channels).eval()
+    count = 0
+
+    def add(module, inputs, output):
+        nonlocal count
+        count += output.numel()
+
+    hooks = [m.register_forward_hook(add) for m in net.modules()
+             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    with torch.inference_mode():
+        net(torch.zeros(1, channels, input_size, input_size))
+    for hook in hooks:
+        hook.remove()
+    return count
+
+
+def _fvcore_total(model: str, channels: int, input_size: int, train_mode: bool) -> int:
+    net = make_model(model, in_channels=channels).train(train_mode)
     sample = torch.zeros(1, channels, input_size, input_size)
     with warnings.catch_warnings():
         # fvcore uses torch.jit (at import and to trace), which torch now flags as

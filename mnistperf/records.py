@@ -73,6 +73,16 @@ class Record:
     status: str = OK
     message: str = ""
     resumed: bool = False  # not trained in this run: taken from an earlier run's ok record
+    # Measurement quality: process CPU seconds and the machine's 1-minute load average
+    # (highest seen) across the case; `contended` when that load exceeded the cores.
+    cpu_seconds: float | None = None
+    load_average: float | None = None
+    contended: bool = False
+    timing_shared: bool = False  # dispatched with a fraction of a GPU: timing not comparable
+
+    @property
+    def timing_doubtful(self) -> bool:
+        return self.contended or self.timing_shared
 
     @property
     def kind(self) -> str:
@@ -146,6 +156,7 @@ class TrainRecord(Record):
     input_seconds: float | None = None
     macs_per_image: int | None = None
     flops_per_image: int | None = None
+    study_flops_per_image: int | None = None  # fvcore total in train mode (the study's count)
     train_flops_per_epoch: int | None = None
     params: int | None = None
     images_per_second: float | None = None
@@ -163,6 +174,8 @@ class TrainRecord(Record):
     seed_official_test_accuracy: list = field(default_factory=list)
     seed_val_accuracy: list = field(default_factory=list)
     seed_time_to_target_seconds: list = field(default_factory=list)
+    # Timing experiments: train seconds of each timed round of the same work.
+    round_seconds: list = field(default_factory=list)
 
     def __post_init__(self):
         # JSON object keys are strings; the record's epochs are ints.
@@ -177,16 +190,32 @@ class TrainRecord(Record):
     def measured_seconds(self) -> float:
         return ((self.train_seconds or 0) + (self.eval_seconds or 0)) * (self.repeats or 1)
 
+    @property
+    def spread_seconds(self) -> float | None:
+        """max - min of the timed rounds' training seconds (None without rounds)."""
+        return max(self.round_seconds) - min(self.round_seconds) if self.round_seconds else None
+
     @classmethod
     def from_results(cls, config: "TrainConfig", results: "RunResult | list[RunResult]",
-                     seeds: list[int] | None = None,
-                     target: float | None = None) -> "TrainRecord":
+                     seeds: list[int] | None = None, target: float | None = None,
+                     timed_rounds: bool = False) -> "TrainRecord":
         """The record of `config` trained once per seed (`results`, one per seed);
-        `target` is the validation accuracy for `time_to_target_seconds`."""
-        from mnistperf.flops import macs_per_image, training_flops
+        `target` is the validation accuracy for `time_to_target_seconds`. With
+        `timed_rounds` the results are rounds of the same seed: numbers from the
+        first, training seconds the median of all, each round's kept."""
+        from mnistperf.flops import macs_per_image, study_flops_per_image, training_flops
 
         if not isinstance(results, list):
             results = [results]
+        if timed_rounds and len(results) > 1:
+            record = cls.from_results(config, results[:1], seeds[:1], target)
+            record.round_seconds = [_round(r.train_seconds) for r in results]
+            median = statistics.median(r.train_seconds for r in results)
+            record.train_seconds = _round(median)
+            record.images_per_second = _round(results[0].images_trained / median, 2) \
+                if median > 0 else None
+            record.status = next((r.status for r in results if r.status != OK), OK)
+            return record
         seeds = seeds or [config.seed + i for i in range(len(results))]
         first = results[0]
         macs = macs_per_image(config.model, config.channels, config.input_size)
@@ -216,6 +245,8 @@ class TrainRecord(Record):
             eval_seconds=_round(statistics.fmean(r.eval_seconds for r in results)),
             input_seconds=_round(statistics.fmean(r.input_seconds for r in results)),
             macs_per_image=macs, flops_per_image=2 * macs,
+            study_flops_per_image=study_flops_per_image(config.model, config.channels,
+                                                        config.input_size),
             # ~3 forward passes per training image (see mnistperf.flops)
             train_flops_per_epoch=training_flops(config.model, config.channels,
                                                  config.input_size, config.train_size),
@@ -252,6 +283,7 @@ class SvmRecord(Record):
     fit_seconds: float | None = None
     predict_seconds: float | None = None
     test_accuracy: float | None = None
+    train_accuracy: float | None = None  # on its own training images (the study's likely figure)
     n_support: int | None = None
     peak_memory_mb: float | None = None
 
@@ -269,7 +301,8 @@ class SvmRecord(Record):
             train_size=config.train_size, test_size=config.test_size,
             fit_seconds=_round(fitted.fit_seconds),
             predict_seconds=_round(result.predict_seconds),
-            test_accuracy=_round(result.test_accuracy), n_support=fitted.n_support,
+            test_accuracy=_round(result.test_accuracy),
+            train_accuracy=_round(result.train_accuracy), n_support=fitted.n_support,
             peak_memory_mb=_round(max(fitted.peak_memory_mb, result.peak_memory_mb), 1),
         )
 
@@ -300,6 +333,7 @@ class PipelineRecord(Record):
     images_per_second: float | None = None
     final_loss: float | None = None
     peak_memory_mb: float | None = None
+    round_images_per_second: list = field(default_factory=list)  # each timed round
 
     def __post_init__(self):
         if self.pipeline == "seed":  # records written before 0.2 named the study's pipeline so
@@ -311,9 +345,15 @@ class PipelineRecord(Record):
         return (self.seconds or 0.0) + (self.warmup_seconds or 0.0)
 
     @classmethod
-    def from_result(cls, case: "PipelineConfig", result: "ThroughputResult") -> "PipelineRecord":
+    def from_result(cls, case: "PipelineConfig",
+                    result: "ThroughputResult | list[ThroughputResult]") -> "PipelineRecord":
+        """One result, or the timed rounds of the same steps: the median round
+        (by images/s) gives the numbers, every round's images/s is kept."""
+        rounds = result if isinstance(result, list) else [result]
+        result = sorted(rounds, key=lambda r: r.images_per_second or 0)[len(rounds) // 2]
         t = case.train
         return cls(
+            round_images_per_second=[_round(r.images_per_second, 2) for r in rounds],
             case_id=case.case_id, experiment="pipeline", pipeline=case.pipeline,
             dataset=t.dataset, model=t.model, batch_size=t.batch_size, optimizer=t.optimizer,
             lr=t.lr, device=t.device, amp=t.amp, compile=t.compile, loader=t.loader,
@@ -324,7 +364,7 @@ class PipelineRecord(Record):
             input_seconds=_round(result.input_seconds),
             images_per_second=_round(result.images_per_second, 2),
             final_loss=_round(result.final_loss, 6), peak_memory_mb=_round(result.peak_memory_mb, 1),
-            status=result.status,
+            status=next((r.status for r in rounds if r.status != OK), OK),
         )
 
 

@@ -30,6 +30,7 @@ class Settings:
     compile: str = ""
     targets: tuple[tuple[str, float], ...] = tuple(DEFAULT_TARGETS.items())
     timeout: float | None = None  # seconds per case, then status "timeout"
+    momentum: float = 0.0  # SGD momentum of every SGD case
     resume: str | None = None  # a run folder, "" for the newest of the profile, None: off
 
     def target(self, dataset: str) -> float:
@@ -54,7 +55,8 @@ def _check_compile(backend: str) -> None:
 
 def resolve_settings(*, profile: str | None, data: str | None, results: str | None,
                      seed: int, repeats: int, compile: str, targets: dict[str, float],
-                     timeout: float | None = None, resume: str | None = None) -> Settings:
+                     timeout: float | None = None, resume: str | None = None,
+                     momentum: float = 0.0) -> Settings:
     try:
         chosen = get_profile(profile or os.environ.get("MNISTPERF_PROFILE") or "quick")
     except ConfigError as exc:
@@ -68,6 +70,8 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
     if timeout is not None and not timeout > 0:
         raise ConfigError(f"--mnistperf-timeout={timeout:g} must be above 0 (seconds per case)")
     _check_compile(compile)
+    if not 0 <= momentum < 1:
+        raise ConfigError(f"--mnistperf-momentum={momentum:g} is outside [0, 1)")
     checked = tuple((dataset, check_target(targets.get(dataset, default),
                                            f"--mnistperf-target-{dataset}"))
                     for dataset, default in DEFAULT_TARGETS.items())
@@ -81,4 +85,5 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
         targets=checked,
         timeout=timeout,
         resume=resume,
+        momentum=momentum,
     )

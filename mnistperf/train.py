@@ -67,7 +67,7 @@ class RunResult:
         return self.images_trained / self.train_seconds
 
 
-def make_optimizer(name: str, params, lr: float, momentum: float = 0.9):
+def make_optimizer(name: str, params, lr: float, momentum: float = 0.0):
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
     if name == "adam":

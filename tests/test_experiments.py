@@ -34,13 +34,13 @@ def test_clear_effect_counts_agreeing_configurations_and_mean_difference():
              + _pair(89.0, 90.0, lr=0.0001, bs=16))
     line = grid.findings(run_of(infos))[0]
     # diffs +2, +3, -1 -> mean +1.33
-    assert line == ("Adam vs SGD: Adam is better: Adam has the higher test accuracy in 2 of 3 "
+    assert line == ("Adam vs SGD on MNIST: Adam is better: Adam has the higher test accuracy in 2 of 3 "
                     "configurations, by +1.33 points on average (range -1.00 to +3.00)")
 
 
 def test_a_tie_is_no_clear_effect():
     line = grid.findings(run_of(_pair(90.2, 90.0) + _pair(89.9, 90.0, bs=32)))[0]
-    assert line.startswith("Adam vs SGD: no clear effect: Adam has the higher test accuracy in "
+    assert line.startswith("Adam vs SGD on MNIST: no clear effect: Adam has the higher test accuracy in "
                            "1 of 2 configurations, by +0.05 points on average")
     assert line.endswith("the mean difference is below 0.50 points")
 
@@ -54,8 +54,8 @@ def test_a_difference_inside_the_spread_of_repeats_is_no_clear_effect():
 
 def test_too_little_data_is_said_not_guessed():
     run = run_of([train_info(opt="adam")])
-    assert grid.findings(run)[0] == ("Adam vs SGD: too little data (no pair of configurations "
-                                     "differing only in optimizer)")
+    assert grid.findings(run)[0] == ("Adam vs SGD on MNIST: too little data (no pair of "
+                                     "configurations differing only in optimizer)")
     assert devices.findings(run) == []
 
 
@@ -80,21 +80,25 @@ def _table(infos, experiment, name):
 
 def test_devices_table_speedup_flops_and_missing_gpu_cells():
     common = dict(dataset="fashion", bs=16, lr=0.001, train_flops_per_epoch=6e11,
-                  flops_per_image=6.62e7, epochs_run=2)
+                  flops_per_image=6.62e7, study_flops_per_image=1823526400, epochs_run=2)
     cpu = train_info(device="cpu", opt="sgd", acc=80.0, train_seconds=100.0, **common)
     gpu = train_info(device="gpu", opt="sgd", acc=81.0, train_seconds=4.0, **common)
     adam_cpu = train_info(device="cpu", opt="adam", acc=79.0, train_seconds=50.0, **common)
     table = _table([cpu, gpu, adam_cpu], devices, "devices")
     # achieved = 6e11 x 2 epochs / 4 s = 0.3 TFLOP/s; speed-up = 100 / 4
+    assert table.headers[:8] == ["Compute", "Batch", "Opt", "LR", "Model", "Accuracy %",
+                                 "Time (ms)", "fvcore FLOPs (study's count)"]
+    lead = ["16", "sgd", "0.001", "ResNet-18"]
     assert table.display_rows()[:4] == [
-        ["ResNet-18", "sgd", "cpu", "80.00", "100000", "6.62e+07", "6e+11", "0.012", "–"],
-        ["ResNet-18", "sgd", "gpu", "81.00", "4000", "6.62e+07", "6e+11", "0.300", "25.0x"],
-        ["ResNet-18", "adam", "cpu", "79.00", "50000", "6.62e+07", "6e+11", "0.024", "–"],
-        ["ResNet-18", "adam", "gpu", "–", "–", "–", "–", "–", "–"],
+        ["cpu", *lead, "80.00", "100000", "1.82353e+09", "6.62e+07", "6e+11", "0.012", "–"],
+        ["gpu", *lead, "81.00", "4000", "1.82353e+09", "6.62e+07", "6e+11", "0.300", "25.0x"],
+        ["cpu", "16", "adam", "0.001", "ResNet-18", "79.00", "50000", "1.82353e+09",
+         "6.62e+07", "6e+11", "0.024", "–"],
+        ["gpu", "16", "adam", "0.001", "ResNet-18", "–", "–", "–", "–", "–", "–", "–"],
     ]
     # The CSV side holds the numbers themselves.
-    assert table.csv_rows()[1] == ["ResNet-18", "sgd", "gpu", "81", "4000", "66200000",
-                                   "6e+11", "0.3", "25"]
+    assert table.csv_rows()[1] == ["gpu", 16, "sgd", "0.001", "ResNet-18", "81", "4000",
+                                   1823526400, "66200000", "6e+11", "0.3", "25"]
 
 
 def test_pin_memory_table_reuses_the_grid_row_and_says_cpu_has_no_effect():
@@ -104,9 +108,9 @@ def test_pin_memory_table_reuses_the_grid_row_and_says_cpu_has_no_effect():
     reference = train_info(dataset="fashion", train_seconds=10.0, input_seconds=0.1)
     table = _table(pin + [reference], pin_memory, "pin-memory")
     assert [row[:4] + row[5:] for row in table.display_rows()] == [
-        ["cpu", "dataloader", "2", "on", "20.0", "300", "5.0"],
-        ["cpu", "dataloader", "2", "off", "25.0", "240", "4.0"],
-        ["cpu", "tensor (grid)", "0", "off", "10.0", "600", "1.0"],
+        ["cpu", "dataloader", "2", "on", "20.0", "–", "300", "5.0"],
+        ["cpu", "dataloader", "2", "off", "25.0", "–", "240", "4.0"],
+        ["cpu", "tensor (grid)", "0", "off", "10.0", "–", "600", "1.0"],
     ]
     assert "pin_memory has no effect without CUDA" in table.note
 
@@ -135,6 +139,43 @@ def test_pipeline_table_ratio_and_missing_partner():
     (table,) = pipeline.tables(run_of(infos, seconds=[10.0] * 3))
     assert table.headers[3:6] == ["study img/s", "fast img/s", "fast / study"]
     assert table.display_rows() == [
-        ["cpu", "28x28x1", "16", "150.0", "180.0", "1.20x", "20.0", "5.0"],
-        ["cpu", "224x224x3", "16", "10.0", "–", "–", "5.0", "–"],
+        ["cpu", "28x28x1", "16", "150.0", "180.0", "1.20x", "one round each", "20.0", "5.0"],
+        ["cpu", "224x224x3", "16", "10.0", "–", "–", "–", "5.0", "–"],
     ]
+
+
+def test_findings_are_per_dataset_then_pooled():
+    infos = (_pair(92.0, 90.0) + _pair(80.0, 83.0, dataset="fashion"))
+    lines = [line for line in grid.findings(run_of(infos)) if line.startswith("Adam vs SGD")]
+    assert [line.split(":")[0] for line in lines] == [
+        "Adam vs SGD on MNIST", "Adam vs SGD on FashionMNIST", "Adam vs SGD (datasets pooled)"]
+    assert "Adam is better" in lines[0] and "SGD is better" in lines[1]
+    # pooled: +2 and -3 -> -0.50, not below the 0.50 bar
+    assert "SGD is better" in lines[2] and "by -0.50 points" in lines[2]
+
+
+def test_identical_timing_cases_inside_their_spread_are_no_clear_difference():
+    rounds = dict(dataset="fashion", experiment="pin_memory", loader="dataloader")
+    pin = train_info(pin_memory=True, train_seconds=10.2, round_seconds=[9.8, 10.2, 11.0],
+                     **rounds)
+    nopin = train_info(pin_memory=False, train_seconds=10.6, round_seconds=[10.1, 10.6, 12.0],
+                       **rounds)
+    lines = pin_memory.findings(run_of([pin, nopin]))
+    assert lines[0] == ("pin_memory on vs off (cpu, 3 timed rounds each): no clear difference: "
+                        "medians 10.20 s and 10.60 s, rounds 9.80-11.00 s and 10.10-12.00 s")
+    apart = train_info(pin_memory=False, train_seconds=16.0, round_seconds=[15.0, 16.0, 17.0],
+                       **rounds)
+    assert pin_memory.findings(run_of([pin, apart]))[0].startswith(
+        "pin_memory on vs off (cpu, 3 timed rounds each): on is faster by 1.57x")
+    study = dict(pipe_info("cpu", 28, 16, "study", 150.0), round_images_per_second=[140, 150, 160])
+    fast = dict(pipe_info("cpu", 28, 16, "fast", 155.0), round_images_per_second=[150, 155, 170])
+    (table,) = pipeline.tables(run_of([study, fast], seconds=[10.0, 10.0]))
+    assert table.display_rows()[0][5:7] == ["1.03x", "no clear difference"]
+
+
+def test_contended_times_are_marked_and_accuracy_is_not():
+    info = train_info(contended=True, load_average=3.5, train_seconds=20.0)
+    (acc, time) = grid.tables(run_of([info]))
+    assert acc.display_rows()[0][3] == "90.00"
+    assert time.display_rows()[0][3:5] == ["20.0*", "300*"]
+    assert time.csv_rows()[0][3] == "20"

@@ -41,3 +41,15 @@ def test_flops_per_image_match_fvcore_computed_here(model, channels, size):
         expected = analysis.total()
     assert macs_per_image(model, channels, size) == expected
     assert flops_per_image(model, channels, size) == 2 * expected
+
+
+@pytest.mark.parametrize("model, study", [("resnet18", 1.823527e9), ("resnet50", 4.131715e9)])
+def test_the_study_count_matches_its_published_flops(model, study):
+    from mnistperf.flops import batchnorm_activations, study_flops_per_image
+
+    assert study_flops_per_image(model, 3, 224) == pytest.approx(study, rel=1e-6)
+    # eval-mode total + 2 per BatchNorm activation (ResNet-18: 2,483,712 activations)
+    assert study_flops_per_image(model, 3, 224) == (
+        macs_per_image(model, 3, 224) + 2 * batchnorm_activations(model, 3, 224))
+    if model == "resnet18":
+        assert batchnorm_activations(model, 3, 224) == 2_483_712

@@ -25,8 +25,11 @@ def tree(folder):
 
 def test_flops_command_prints_macs_and_flops(capsys):
     assert main(["flops", "resnet18", "--input-size", "224", "--channels", "3"]) == 0
-    assert capsys.readouterr().out == ("resnet18 3x224x224: 1.819e+09 MACs per image (fvcore), "
-                                       "3.637e+09 FLOPs per image (2 x MACs)\n")
+    assert capsys.readouterr().out == (
+        "resnet18 3x224x224, per image:\n"
+        "  fvcore MACs (eval mode)          1.818559e+09\n"
+        "  fvcore FLOPs (the study's count) 1.823526e+09  (MACs + 2 x BatchNorm activations)\n"
+        "  FLOPs = 2 x MACs                 3.637118e+09\n")
 
 
 @pytest.mark.parametrize("content, message", [

@@ -211,3 +211,20 @@ def test_repeats_train_one_round_per_seed(bench_project):
     assert info["seeds"] == [5, 6] and len(info["seed_test_accuracy"]) == 2
     assert info["test_accuracy"] == pytest.approx(sum(info["seed_test_accuracy"]) / 2, abs=1e-3)
     assert info["target_accuracy"] == 99.0
+
+
+def test_timing_cases_run_a_warm_up_then_three_timed_rounds(bench_project):
+    out = bench_project.path / "out.json"
+    result = bench_project.runpytest_subprocess(
+        "benchmarks", "-k", "(nopin and cpu) or (28px and fastpipe and bs16 and cpu)",
+        "--mnistperf-profile", "smoke", f"--benchmark-json={out}")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*] warm-up round", "*] round 3/3 (seed 0)"])
+    benches = {b["param"]: b for b in json.loads(out.read_text())["benchmarks"]}
+    pin = benches["fashion-resnet18-bs16-adam-lr0.001-e1-dataloader-nopin-cpu"]
+    pipe = benches["fashion-resnet18-bs16-adam-lr0.001-s8-28px-fastpipe-cpu"]
+    assert pin["stats"]["rounds"] == pipe["stats"]["rounds"] == 3
+    assert len(pin["extra_info"]["round_seconds"]) == 3
+    assert pin["extra_info"]["train_seconds"] == sorted(pin["extra_info"]["round_seconds"])[1]
+    assert len(pipe["extra_info"]["round_images_per_second"]) == 3
+    assert pin["group"] == "resnet training" and pipe["group"] == "pipeline steps"

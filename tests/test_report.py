@@ -104,8 +104,10 @@ def test_write_report_files_csv_png_and_html(tmp_path):
     out = tmp_path / "out"
     write_report(run, out)
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["curves-fashion-resnet18-cpu.png", "curves-mnist-resnet18-cpu.png",
-                     "curves-mnist-resnet50-cpu.png", "devices.csv", "devices.png",
+    assert names == ["accuracy-vs-time-fashion.png", "accuracy-vs-time-mnist.png",
+                     "cases.csv", "curves-fashion-resnet18-cpu.png",
+                     "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png",
+                     "curves.csv", "devices.csv", "devices.png",
                      "fashion-cpu-accuracy.csv",
                      "fashion-cpu-time.csv", "index.html", "mnist-cpu-accuracy.csv",
                      "mnist-cpu-time.csv", "tables.md"]
@@ -135,18 +137,24 @@ def test_index_html_has_every_table_and_figure_embedded(tmp_path):
 
     page = Page()
     page.feed((tmp_path / "index.html").read_text())
-    assert page.tables == [t.name for t in build_tables(run)]
-    assert len(page.images) == 4  # three curve figures and the CPU-vs-GPU figure
+    # the best configurations first, then every table of the run
+    assert page.tables == ["best"] + [t.name for t in build_tables(run)]
+    # three curve figures, accuracy against time per dataset, the CPU-vs-GPU figure
+    assert len(page.images) == 6
     assert all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in page.images)
     assert "http" not in (tmp_path / "index.html").read_text().replace("http-equiv", "")
 
 
 def test_compare_prints_exact_deltas_and_one_sided_cases(tmp_path):
-    a = bench_json([INFOS[0], INFOS[1]], seconds=[20.0, 60.0])
-    changed = dict(INFOS[0], test_accuracy=93.0)
-    b = bench_json([changed, INFOS[3]], seconds=[15.0, 12.0])
+    # pytest-benchmark's means (seconds=) differ from the records' training seconds on
+    # purpose: compare shows the records' (20 and 15 s), as the tables do.
+    a = bench_json([INFOS[0], INFOS[1]], seconds=[99.0, 99.0])
+    changed = dict(INFOS[0], test_accuracy=93.0, train_seconds=15.0)
+    b = bench_json([changed, INFOS[3]], seconds=[99.0, 99.0])
     text = compare_runs(parse_run(json.dumps(a), "a.json"), parse_run(json.dumps(b), "b.json"))
-    assert text.splitlines()[3:] == [
+    assert text.splitlines()[2].startswith("time = training seconds from the records (ResNet: "
+                                           "train_seconds, SVM: fit_seconds, pipeline: ")
+    assert text.splitlines()[4:] == [
         "case                                     acc A %    acc B %    Δ acc    time A s    time B s    Δ time s    Δ time %",
         "---------------------------------------  ---------  ---------  -------  ----------  ----------  ----------  ----------",
         "mnist-resnet18-bs16-adam-lr0.001-e2-cpu  91.50      93.00      +1.50    20.00       15.00       -5.00       -25.0%",
@@ -158,11 +166,87 @@ def test_compare_prints_exact_deltas_and_one_sided_cases(tmp_path):
 
 
 def test_compare_shows_a_failed_case_by_its_status():
-    a = run_of([INFOS[0]], seconds=[20.0])
-    b = run_of([dict(INFOS[0], status="diverged", test_accuracy=None)], seconds=[5.0])
-    assert compare_runs(a, b).splitlines()[5].split() == [
-        "mnist-resnet18-bs16-adam-lr0.001-e2-cpu", "91.50", "diverged", "–", "20.00", "5.00",
-        "-15.00", "-75.0%"]
+    a = run_of([INFOS[0]])
+    b = run_of([dict(INFOS[0], status="diverged", test_accuracy=None, train_seconds=5.0)])
+    assert compare_runs(a, b).splitlines()[6].split() == [
+        "mnist-resnet18-bs16-adam-lr0.001-e2-cpu", "91.50", "diverged", "–", "20.00",
+        "diverged", "–", "–"]
+
+
+def _runs_for_fail_above(tmp_path, slower_seconds):
+    base = [INFOS[0], INFOS[1], train_info(bs=32, opt="sgd", status="diverged")]
+    slow = [dict(INFOS[0], train_seconds=slower_seconds), INFOS[1],
+            # a failed case never counts as a slowdown, however long it took
+            train_info(bs=32, opt="sgd", status="diverged", train_seconds=1e6)]
+    return (str(write(tmp_path / "a.json", bench_json(base))),
+            str(write(tmp_path / "b.json", bench_json(slow))))
+
+
+def test_compare_fail_above_exits_1_on_a_slowdown_past_the_threshold(tmp_path, capsys):
+    from mnistperf.__main__ import main
+
+    a, b = _runs_for_fail_above(tmp_path, slower_seconds=23.0)  # 20 s -> 23 s: +15 %
+    assert main(["compare", a, b, "--fail-above", "10"]) == 1
+    out = capsys.readouterr().out
+    assert out.endswith(
+        "\nFAILED: 1 case slowed down by more than 10% (--fail-above 10):\n"
+        "  mnist-resnet18-bs16-adam-lr0.001-e2-cpu: +15.0% (20.00 s -> 23.00 s)\n")
+    assert main(["compare", a, b, "--fail-above", "20"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "--fail-above 20: no case in both runs slowed down by more than 20%\n")
+    assert main(["compare", a, b]) == 0  # no threshold: a report, never a failure
+
+
+def test_compare_fail_above_passes_when_nothing_slowed(tmp_path, capsys):
+    from mnistperf.__main__ import main
+
+    a, b = _runs_for_fail_above(tmp_path, slower_seconds=21.0)  # +5 %
+    assert main(["compare", a, b, "--fail-above", "10"]) == 0
+    a, b = _runs_for_fail_above(tmp_path, slower_seconds=12.0)  # faster
+    assert main(["compare", a, b, "--fail-above", "0"]) == 0
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", a, b, "--fail-above", "-5"])
+    assert exc.value.code == 2
+    assert "'-5' is not a percentage >= 0" in capsys.readouterr().err
+
+
+def test_compare_by_config_matches_a_smoke_and_a_quick_case(tmp_path, capsys):
+    from mnistperf.__main__ import main
+
+    smoke = train_info(epochs=1, train_size=512, train_seconds=2.0, acc=60.0,
+                       val=(55.0,), train=(50.0,), train_loss=[1.5], epoch_seconds=[2.0],
+                       profile="smoke")
+    quick = train_info(epochs=2, train_size=3000, train_seconds=20.0, acc=94.0)
+    other = train_info(opt="sgd", epochs=2)  # another configuration: stays one-sided
+    a = str(write(tmp_path / "smoke.json", bench_json([smoke])))
+    b = str(write(tmp_path / "quick.json", bench_json([quick, other])))
+    assert main(["compare", a, b]) == 0
+    by_id = capsys.readouterr().out
+    assert "no case is in both runs" in by_id
+    assert main(["compare", a, b, "--by", "config", "--fail-above", "50"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3].startswith("matched by configuration: kind + dataset, model, batch")
+    row = next(line for line in lines if line.startswith("mnist-resnet18-bs16-adam-lr0.001-cpu"))
+    assert row.split() == ["mnist-resnet18-bs16-adam-lr0.001-cpu", "(e1", "->", "e2)",
+                           "60.00", "94.00", "+34.00", "2.00", "20.00", "+18.00", "+900.0%"]
+    assert "only in B (1): mnist-resnet18-bs16-sgd-lr0.001-e2-cpu" in lines
+
+
+def test_compare_by_config_keys_svm_and_pipeline_cases_too():
+    from mnistperf.report.compare import compare, match_key
+    from mnistperf.records import SvmRecord
+
+    svm = SvmRecord(case_id="mnist-svm-rbf-sklearn-cpu", experiment="svm", dataset="mnist",
+                    kernel="rbf", backend="sklearn", train_size=1000, test_size=1000,
+                    fit_seconds=1.0, predict_seconds=1.0, test_accuracy=90.0).to_extra_info()
+    bigger = dict(svm, train_size=15000, fit_seconds=9.0, profile="quick")
+    pipe_a = pipe_info("cpu", 28, 16, "study", 100.0)
+    pipe_b = dict(pipe_a, case_id=pipe_a["case_id"].replace("-s6-", "-s40-"), steps=40)
+    result = compare(run_of([svm, pipe_a]), run_of([bigger, pipe_b]), by="config")
+    assert [r.label for r in result.rows] == [
+        "mnist-svm-rbf-sklearn-cpu", "fashion-resnet18-bs16-28px-studypipe-cpu (s6 -> s40)"]
+    assert [r.time_b for r in result.rows] == [9.0, 10.0]  # fit seconds; timed steps' seconds
+    assert match_key(run_of([svm]).records()[0], "config") == ("svm", "mnist", "rbf", "sklearn")
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path):

@@ -38,3 +38,10 @@ class Experiment:
     figures: Callable = _no_figures  # Run -> {file name: matplotlib Figure}
     findings: Callable = _nothing  # Run -> list[str]
     reuses_grid: bool = False
+    # The experiment's question is speed: each case runs TIMING_WARMUP untimed
+    # rounds, then TIMING_ROUNDS timed rounds of the same work (median and spread).
+    timing_rounds: bool = False
+
+
+TIMING_ROUNDS = 3
+TIMING_WARMUP = 1

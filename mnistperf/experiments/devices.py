@@ -12,11 +12,11 @@ from __future__ import annotations
 import statistics
 from itertools import product
 
-from mnistperf.config import DEVICES, MODEL_TITLES, MODELS, OPTIMIZERS
+from mnistperf.config import DEVICES, MODEL_TITLES, MODELS, OPTIMIZERS, format_lr
 from mnistperf.experiments.base import CONFIG_KEYS, Experiment
 from mnistperf.experiments.grid import grid_records
 from mnistperf.profiles import Profile, train_config
-from mnistperf.report.figures import bar_panels
+from mnistperf.report.figures import bar_panels, set_caption
 from mnistperf.report.tables import Column, Table, present, unavailable, value_cell
 from mnistperf.stats import pairs
 
@@ -55,8 +55,10 @@ def tables(run) -> list[Table]:
                 if device == "gpu" and ok and cpu is not None and cpu.ok:
                     speedup = cpu.train_seconds / r.train_seconds
                 rows.append([
-                    MODEL_TITLES[model], opt, device, value_cell(r, "test_accuracy"),
+                    device, TABLE4["batch_size"], opt, TABLE4["lr"], MODEL_TITLES[model],
+                    value_cell(r, "test_accuracy"),
                     r.train_seconds * 1000 if ok else unavailable(r),
+                    r.study_flops_per_image if r else None,
                     r.flops_per_image if r else None,
                     r.train_flops_per_epoch if r else None,
                     achieved, speedup,
@@ -64,15 +66,22 @@ def tables(run) -> list[Table]:
     sizes = sorted({f"{r.input_size}x{r.input_size}x{r.channels}" for r in records})
     return [Table(
         name="devices", title="CPU vs GPU (the study's Table 4): FashionMNIST, batch 16, lr 0.001",
-        columns=[Column("model"), Column("optimizer"), Column("device"),
-                 Column("test acc %", ".2f"), Column("train ms", ".0f"),
-                 Column("FLOPs/image", ".3g"), Column("train FLOPs/epoch", ".3g"),
+        # The study's columns first (Compute, Batch, Opt, LR, Model, Accuracy, Time, FLOPs),
+        # then the harness's own.
+        columns=[Column("Compute"), Column("Batch"), Column("Opt"),
+                 Column("LR", lambda v: format_lr(v)[2:]), Column("Model"),
+                 Column("Accuracy %", ".2f"), Column("Time (ms)", ".0f"),
+                 Column("fvcore FLOPs (study's count)", ".6g"),
+                 Column("FLOPs = 2 x MACs", ".4g"), Column("train FLOPs/epoch (est.)", ".3g"),
                  Column("achieved TFLOP/s", ".3f"), Column("speed-up", ".1f", "x")],
         rows=rows,
-        note=("FLOPs/image = 2 x fvcore MACs at the input actually trained ("
-              + ", ".join(sizes) + "); train FLOPs/epoch ~ 3 x FLOPs/image x train images "
-              "(forward + backward, an estimate); achieved = train FLOPs / train time; "
-              "speed-up = cpu time / gpu time for the same configuration"))]
+        note=("per image, at the input actually trained (" + ", ".join(sizes) + "): "
+              "fvcore FLOPs (study's count) = fvcore's MACs + 2 x BatchNorm activations, the "
+              "study's FLOPs column; FLOPs = 2 x MACs counts a multiply-add as two; Time = "
+              "training time of the case in ms (the study does not say what its Time "
+              "includes); train FLOPs/epoch ~ 3 x (2 x MACs) x train images (forward + "
+              "backward, an estimate); achieved = train FLOPs / train time; speed-up = cpu "
+              "time / gpu time for the same configuration"))]
 
 
 def figures(run) -> dict:
@@ -94,6 +103,11 @@ def figures(run) -> dict:
         [f"{MODEL_TITLES[m]}\n{o}" for m, o in groups], series,
         [("seconds", "Training time", 0, "%.3g"), ("accuracy (%)", "Test accuracy", 1, "%.1f")],
         legend="device")
+    set_caption(fig, "The study's Table 4 as bars: training time (train_seconds) and test "
+                     "accuracy of ResNet-18/50 with SGD and Adam on FashionMNIST, batch 16, "
+                     "lr 0.001, one bar per device"
+                + (f"; {', '.join(missing)} did not run" if missing else "")
+                + ". Dotted line: chance (10 %).")
     return {"devices.png": fig}
 
 

@@ -13,7 +13,7 @@ import statistics
 from mnistperf.config import DATASET_TITLES, DATASETS, DEVICES, MODEL_TITLES, format_lr
 from mnistperf.experiments.base import Experiment
 from mnistperf.profiles import Profile, train_config
-from mnistperf.report.figures import new_figure
+from mnistperf.report.figures import accuracy_axis, new_figure, plot_curve, set_caption
 from mnistperf.report.tables import Column, Table, unavailable
 from mnistperf.stats import MIN_EFFECT_POINTS
 
@@ -81,19 +81,27 @@ def figures(run) -> dict:
     ax = fig.subplots()
     shorts = set()
     for r in records:
-        ax.plot(range(1, len(r.val_accuracy) + 1), r.val_accuracy, marker="o", markersize=3,
-                label=f"{DATASET_TITLES.get(r.dataset)} ({r.device})")
+        plot_curve(ax, r.val_accuracy, marker="o", markersize=4,
+                   label=f"{DATASET_TITLES.get(r.dataset)} ({r.device})")
         shorts |= {e for e in r.checkpoints if e != r.epochs}
     for short in sorted(shorts):
-        ax.axvline(short, color="grey", linestyle=":", label=f"end of the {short}-epoch run")
+        ax.axvline(short, color="grey", linestyle="--", label=f"end of the {short}-epoch run")
+    accuracy_axis(ax)
     last = max(len(r.val_accuracy) for r in records)
     ax.set_xticks(range(1, last + 1))
+    ax.set_xlim(0.5, last + 0.5)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="lower right")
     ax.set_title("Short vs long training: validation accuracy per epoch "
                  "(ResNet-18, batch 16, Adam, lr 0.001)")
+    short_text = (f"the dashed line marks where the {'/'.join(str(e) for e in sorted(shorts))}"
+                  f"-epoch run ends (read from the same run, not trained again); "
+                  if shorts else "")
+    set_caption(fig, f"Validation accuracy after each epoch of the long run per dataset and "
+                     f"device (ResNet-18, batch 16, Adam, lr 0.001, {last} epochs); "
+                     f"{short_text}the dotted line is chance (10 %).")
     return {"epochs.png": fig}
 
 

@@ -9,8 +9,11 @@ SGD, batch 16 vs 32, lr 0.001 vs 0.0001, ResNet-18 vs ResNet-50.
 
 from __future__ import annotations
 
+import math
 import statistics
 from itertools import product
+
+from matplotlib.lines import Line2D
 
 from mnistperf.config import (
     BATCH_SIZES, DATASET_TITLES, DATASETS, DEVICES, LEARNING_RATES, MODEL_TITLES, MODELS,
@@ -19,7 +22,9 @@ from mnistperf.config import (
 from mnistperf.experiments.base import CONFIG_KEYS, Experiment
 from mnistperf.profiles import Profile, train_config
 from mnistperf.records import TrainRecord
-from mnistperf.report.figures import new_figure
+from mnistperf.report.figures import (
+    CHANCE_LOSS, accuracy_axis, label_points, new_figure, plot_curve, set_caption,
+)
 from mnistperf.report.tables import Column, Table, present, value_cell
 from mnistperf.stats import MIN_EFFECT_POINTS, pairs
 
@@ -115,39 +120,129 @@ def tables(run) -> list[Table]:
 
 
 def figures(run) -> dict:
-    """The study's Figures 1-4: per dataset x model (x device), training and
-    validation accuracy against epoch for every configuration."""
+    """The study's Figures 1-4: per dataset x model (x device), training loss,
+    training accuracy and validation accuracy against epoch for every
+    configuration; then accuracy against training time per dataset."""
     records = [r for r in grid_records(run) if r.val_accuracy]
     groups: dict[tuple, list[TrainRecord]] = {}
     for r in records:
         groups.setdefault((r.dataset, r.model, r.device), []).append(r)
     out = {}
-    for (dataset, model, device), members in sorted(groups.items()):
+    # In the tables' order (MNIST before FashionMNIST), not alphabetical.
+    rank = {v: i for order in (DATASETS, MODELS, DEVICES) for i, v in enumerate(order)}
+    for (dataset, model, device), members in sorted(
+            groups.items(), key=lambda kv: tuple(rank.get(v, 99) for v in kv[0])):
         members.sort(key=lambda r: (r.batch_size, r.optimizer, -r.lr))
-        fig = new_figure(figsize=(12, 4.5))
-        axes = fig.subplots(1, 2, sharey=True)
-        last_epoch = 1
+        fig = new_figure(figsize=(15, 4.5))
+        loss_ax, *acc_axes = fig.subplots(1, 3)
+        acc_axes[1].sharey(acc_axes[0])
+        last_epoch, losses = 1, []
         for r in members:
             label = f"bs{r.batch_size} {r.optimizer} {format_lr(r.lr)}"
             style = "-" if r.optimizer == "adam" else "--"
-            for ax, values in zip(axes, (r.train_accuracy, r.val_accuracy)):
-                ax.plot(range(1, len(values) + 1), values, style, marker="o", label=label)
-                last_epoch = max(last_epoch, len(values))
-        for ax, what in zip(axes, ("Training accuracy (running, during each epoch)",
-                                   "Validation accuracy (after each epoch)")):
-            ax.set_title(what)
+            line = plot_curve(loss_ax, r.train_loss, style, marker="o", markersize=4,
+                              label=label)[0]
+            for ax, values in zip(acc_axes, (r.train_accuracy, r.val_accuracy)):
+                plot_curve(ax, values, style, marker="o", markersize=4, label=label,
+                           color=line.get_color())
+            last_epoch = max(last_epoch, len(r.val_accuracy), len(r.train_loss))
+            losses += [v for v in r.train_loss if v is not None and math.isfinite(v)]
+        loss_ax.axhline(CHANCE_LOSS, color="grey", linestyle=":", linewidth=1.2,
+                        label="chance (ln 10)")
+        # From 0; a diverging case is clipped at twice the chance loss so that it does
+        # not flatten every other curve.
+        loss_ax.set_ylim(0, 1.08 * max(CHANCE_LOSS, min(max(losses, default=0),
+                                                          2 * CHANCE_LOSS)))
+        loss_ax.set_ylabel("cross-entropy loss")
+        for ax in acc_axes:
+            accuracy_axis(ax)
+        acc_axes[0].set_ylabel("accuracy (%)")
+        for ax, what in zip((loss_ax, *acc_axes), (
+                "Training loss (mean over each epoch)",
+                "Training accuracy (running, during each epoch)",
+                "Validation accuracy (after each epoch)")):
+            ax.set_title(what, fontsize=11)
             ax.set_xlabel("epoch")
             ax.set_xticks(range(1, last_epoch + 1))
             ax.set_xlim(0.5, last_epoch + 0.5)
             ax.grid(alpha=0.3)
-        axes[0].set_ylabel("accuracy (%)")
         # Outside the axes: with eight configurations a legend inside hides points.
-        handles, labels = axes[1].get_legend_handles_labels()
+        handles, labels = acc_axes[1].get_legend_handles_labels()
+        handles += loss_ax.get_legend_handles_labels()[0][-1:]
+        labels += ["chance loss (ln 10)"]
         fig.legend(handles, labels, title="configuration\n(solid: Adam, dashed: SGD)",
                    loc="outside right upper", fontsize=9)
-        fig.suptitle(f"{MODEL_TITLES.get(model, model)} on {DATASET_TITLES.get(dataset, dataset)}"
-                     f" ({device}): accuracy per epoch")
+        where = (f"{MODEL_TITLES.get(model, model)} on {DATASET_TITLES.get(dataset, dataset)}"
+                 f" ({device})")
+        fig.suptitle(f"{where}: loss and accuracy per epoch")
+        epochs = "one epoch: each configuration is a single point" if last_epoch == 1 \
+            else f"{last_epoch} epochs"
+        set_caption(fig, f"{where}, every grid configuration ({epochs}): training loss, "
+                         f"training accuracy and validation accuracy per epoch. Solid lines "
+                         f"are Adam, dashed SGD; dotted lines mark chance (10 % accuracy, "
+                         f"loss ln 10).")
         out[f"curves-{dataset}-{model}-{device}.png"] = fig
+    out.update(_tradeoff_figures(run))
+    return out
+
+
+def _config_label(r: TrainRecord) -> str:
+    extra = "" if r.loader == "tensor" else f" {r.loader}{' pin' if r.pin_memory else ''}"
+    return (f"{'R18' if r.model == 'resnet18' else 'R50'} bs{r.batch_size} {r.optimizer} "
+            f"{format_lr(r.lr)[2:]} e{r.epochs}{extra}")
+
+
+def _tradeoff_figures(run) -> dict:
+    """Per dataset: test accuracy against training seconds, one point per ok
+    training case of any experiment, labelled by its configuration."""
+    records = [r for r in run.records("resnet")
+               if r.ok and r.test_accuracy is not None and r.train_seconds]
+    out = {}
+    for dataset in present([r.dataset for r in records], DATASETS):
+        here = sorted((r for r in records if r.dataset == dataset),
+                      key=lambda r: (r.model, r.device, r.train_seconds))
+        fig = new_figure(figsize=(12, 6))
+        ax = fig.subplots()
+        seconds = [r.train_seconds for r in here]
+        for model, color in zip(MODELS, ("tab:blue", "tab:orange")):
+            for device, marker in zip(DEVICES, ("o", "s")):
+                pts = [r for r in here if r.model == model and r.device == device]
+                if pts:
+                    ax.scatter([r.train_seconds for r in pts], [r.test_accuracy for r in pts],
+                               color=color, marker=marker, s=40, zorder=3,
+                               label=f"{MODEL_TITLES[model]}, {device}")
+        # Log time when the cases span more than a factor of ten (cpu and gpu together).
+        if max(seconds) > 10 * min(seconds):
+            ax.set_xscale("log")
+            ax.set_xlim(min(seconds) / 1.5, max(seconds) * 2.5)
+        else:
+            ax.set_xlim(0, max(seconds) * 1.3)  # room for the labels right of the points
+        accuracy_axis(ax)
+        key = label_points(ax, seconds, [r.test_accuracy for r in here],
+                           [_config_label(r) for r in here],
+                           [f"{_config_label(r)} {r.device}: {r.test_accuracy:.1f} %, "
+                            f"{r.train_seconds:.3g} s" for r in here])
+        ax.set_xlabel("training seconds (train_seconds: the epochs, without evaluation)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        if key:  # numbered points: their key, best first, below the markers' legend
+            handles += [Line2D([], [], linestyle="none")] * len(key)
+            labels += key
+            # Tall enough for every key line (~0.17 in each at 8 pt).
+            fig.set_size_inches(12, max(6.0, 1.0 + 0.17 * len(labels)))
+        # Outside the axes, so that it never covers a point.
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8,
+                   handlelength=1.5, handletextpad=0.4)
+        title = DATASET_TITLES.get(dataset, dataset)
+        ax.set_title(f"{title}: test accuracy against training time, every ok training case")
+        set_caption(fig, f"{title}: test accuracy against training time for each training "
+                         f"case that ended ok ({len(here)}), from every experiment; label = "
+                         f"model, batch, optimizer, lr, epochs (and the input path when not "
+                         f"the default), or a number whose key, most accurate first, is "
+                         f"beside the plot. Up and to the left is better; training-set sizes "
+                         f"differ by model and experiment (see the tables).")
+        out[f"accuracy-vs-time-{dataset}.png"] = fig
     return out
 
 
@@ -166,13 +261,13 @@ def _spread(found) -> float:
     return statistics.fmean(stds) if stds else 0.0
 
 
-def accuracy_finding(records, factor, a, b, label_a, label_b) -> str:
+def accuracy_finding(records, factor, a, b, label_a, label_b, where: str = "") -> str:
     # For the model, training-set size may differ too: profiles give ResNet-50 fewer images.
     keys = tuple(k for k in CONFIG_KEYS
                  if k != factor and not (factor == "model" and k == "train_size"))
     found = pairs([r for r in records if r.ok and r.test_accuracy is not None],
                   factor, a, b, keys)
-    head = f"{label_a} vs {label_b}:"
+    head = f"{label_a} vs {label_b}{where}:"
     if not found:
         return f"{head} too little data (no pair of configurations differing only in {factor})"
     diffs = [x.test_accuracy - y.test_accuracy for x, y in found]
@@ -196,10 +291,18 @@ def accuracy_finding(records, factor, a, b, label_a, label_b) -> str:
 
 
 def findings(run) -> list[str]:
+    """Each factor per dataset (the study's claims are per dataset), then pooled
+    over the datasets when more than one ran."""
     records = grid_records(run)
-    if not records:
-        return []
-    return [accuracy_finding(records, *factor) for factor in FACTORS]
+    datasets = present([r.dataset for r in records], DATASETS)
+    out = []
+    for factor in FACTORS:
+        for dataset in datasets:
+            out.append(accuracy_finding([r for r in records if r.dataset == dataset], *factor,
+                                        where=f" on {DATASET_TITLES.get(dataset, dataset)}"))
+        if len(datasets) > 1:
+            out.append(accuracy_finding(records, *factor, where=" (datasets pooled)"))
+    return out
 
 
 EXPERIMENT = Experiment(name="grid", fixture="train_case", cases=cases, tables=tables,

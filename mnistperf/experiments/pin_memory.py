@@ -10,11 +10,11 @@ from __future__ import annotations
 import statistics
 
 from mnistperf.config import DEVICES
-from mnistperf.experiments.base import CONFIG_KEYS, Experiment
+from mnistperf.experiments.base import CONFIG_KEYS, TIMING_ROUNDS, TIMING_WARMUP, Experiment
 from mnistperf.experiments.grid import grid_records
 from mnistperf.profiles import Profile, train_config
-from mnistperf.report.figures import bar_panels
-from mnistperf.report.tables import Column, Table, present, value_cell
+from mnistperf.report.figures import bar_panels, set_caption
+from mnistperf.report.tables import Column, Table, present, unavailable, value_cell
 from mnistperf.stats import MIN_TIME_EFFECT, pairs
 
 BASE = dict(dataset="fashion", model="resnet18", batch_size=16, optimizer="adam", lr=1e-3)
@@ -50,11 +50,15 @@ def tables(run) -> list[Table]:
                 device, r.loader + (" (grid)" if r.experiment == "grid" else ""),
                 r.num_workers, "on" if r.pin_memory else "off",
                 value_cell(r, "test_accuracy"), value_cell(r, "train_seconds"),
+                r.spread_seconds if r.ok else unavailable(r),
                 value_cell(r, "images_per_second"),
                 None if share is None or not r.ok else share,
             ])
     devices = {r.device for r in pin}
-    note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; input wait = host time "
+    note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; train s = median of "
+            f"{TIMING_ROUNDS} timed rounds of the same work after {TIMING_WARMUP} warm-up "
+            "round (the grid row: one round), spread = slowest minus fastest round; "
+            "input wait = host time "
             "spent waiting for the next batch (transforms, collation, host-to-device copy "
             "where it blocks), as a share of training time")
     if "gpu" not in devices:
@@ -63,7 +67,8 @@ def tables(run) -> list[Table]:
     return [Table(name="pin-memory", title="pin_memory: accuracy, time and input wait",
                   columns=[Column("device"), Column("loader"), Column("workers"),
                            Column("pin_memory"), Column("test acc %", ".2f"),
-                           Column("train s", ".1f"), Column("img/s", ".0f"),
+                           Column("train s", ".1f"), Column("spread s", ".2f"),
+                           Column("img/s", ".0f"),
                            Column("input wait %", ".1f")],
                   rows=rows, note=note)]
 
@@ -86,6 +91,11 @@ def figures(run) -> dict:
     fig = bar_panels(title, devices, series,
                      [("seconds", "Training time", 0, "%.3g"),
                       ("accuracy (%)", "Test accuracy", 1, "%.1f")], legend="")
+    set_caption(fig, "Training time and test accuracy of the DataLoader path with pin_memory "
+                     "on and off, per device (FashionMNIST, ResNet-18, batch 16, Adam, lr "
+                     "0.001)" + ("; only the CPU ran, where pinning does nothing, so any "
+                                 "difference is noise" if "gpu" not in devices else "")
+                + ". Dotted line: chance (10 %).")
     return {"pin-memory.png": fig}
 
 
@@ -94,19 +104,37 @@ def findings(run) -> list[str]:
     if not pin:
         return []
     keys = tuple(k for k in CONFIG_KEYS if k != "pin_memory")
-    cuda_pairs = [(p, n) for p, n in pairs(pin, "pin_memory", True, False, keys)
-                  if p.device == "gpu"]
+    found = pairs(pin, "pin_memory", True, False, keys)
+    out = [spread_finding(p, n) for p, n in found if p.round_seconds and n.round_seconds]
+    cuda_pairs = [(p, n) for p, n in found if p.device == "gpu"]
     if not cuda_pairs:
-        return ["pin_memory: no clear effect can exist here: only CPU cases ran, and "
-                "pin_memory does nothing without CUDA"]
+        return out + ["pin_memory: no clear effect can exist here: only CPU cases ran, and "
+                      "pin_memory does nothing without CUDA"]
     ratios = [n.train_seconds / p.train_seconds for p, n in cuda_pairs]
     mean = statistics.fmean(ratios)
     detail = (f"training with pin_memory takes {1 / mean:.2f}x the time without it on the GPU "
               f"({len(ratios)} configuration{'s' if len(ratios) != 1 else ''})")
     if abs(mean - 1) < MIN_TIME_EFFECT:
-        return [f"pin_memory: no clear effect: {detail}; below {MIN_TIME_EFFECT:.0%}"]
-    return [f"pin_memory: {'faster' if mean > 1 else 'slower'} with pinning: {detail}"]
+        return out + [f"pin_memory: no clear effect: {detail}; below {MIN_TIME_EFFECT:.0%}"]
+    return out + [f"pin_memory: {'faster' if mean > 1 else 'slower'} with pinning: {detail}"]
+
+
+def spread_finding(pin, nopin) -> str:
+    """Two timed cases: a difference inside the spread of their rounds is no
+    clear difference (the rounds' ranges overlap)."""
+    head = f"pin_memory on vs off ({pin.device}, {len(pin.round_seconds)} timed rounds each):"
+    detail = (f"medians {pin.train_seconds:.2f} s and {nopin.train_seconds:.2f} s, rounds "
+              f"{min(pin.round_seconds):.2f}-{max(pin.round_seconds):.2f} s and "
+              f"{min(nopin.round_seconds):.2f}-{max(nopin.round_seconds):.2f} s")
+    overlap = (min(pin.round_seconds) <= max(nopin.round_seconds)
+               and min(nopin.round_seconds) <= max(pin.round_seconds))
+    if overlap:
+        return f"{head} no clear difference: {detail}"
+    faster = "on" if pin.train_seconds < nopin.train_seconds else "off"
+    ratio = max(pin.train_seconds, nopin.train_seconds) / min(pin.train_seconds,
+                                                              nopin.train_seconds)
+    return f"{head} {faster} is faster by {ratio:.2f}x: {detail}"
 
 
 EXPERIMENT = Experiment(name="pin_memory", fixture="train_case", cases=cases, tables=tables,
-                        figures=figures, findings=findings)
+                        figures=figures, findings=findings, timing_rounds=True)

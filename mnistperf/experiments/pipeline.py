@@ -16,6 +16,7 @@ from mnistperf.config import (
 from mnistperf.experiments.base import Experiment
 from mnistperf.profiles import Profile, train_config
 from mnistperf.records import PipelineRecord
+from mnistperf.report.figures import bar_panels, set_caption
 from mnistperf.report.tables import Column, Table, present, unavailable, value_cell
 
 BASE = dict(dataset="fashion", model="resnet18", optimizer="adam", lr=1e-3)
@@ -39,6 +40,15 @@ def cases(profile: Profile, seed: int = 0):
     return out
 
 
+def _verdict(study: PipelineRecord, fast: PipelineRecord) -> str:
+    a, b = study.round_images_per_second, fast.round_images_per_second
+    if len(a) < 2 or len(b) < 2:
+        return "one round each"
+    if min(a) <= max(b) and min(b) <= max(a):
+        return "no clear difference"
+    return "fast faster" if fast.images_per_second > study.images_per_second else "study faster"
+
+
 def _share(record: PipelineRecord | None):
     if record is None or not record.ok or not record.seconds:
         return unavailable(record)
@@ -56,20 +66,22 @@ def tables(run) -> list[Table]:
         for size in sorted({r.input_size for r in on_device}):
             for bs in sorted({r.batch_size for r in on_device if r.input_size == size}):
                 study, fast = (index.get((device, size, bs, p)) for p in PIPELINES)
-                ratio = None
+                ratio, verdict = None, None
                 if study and fast and all(r.ok and r.images_per_second for r in (study, fast)):
                     ratio = fast.images_per_second / study.images_per_second
+                    verdict = _verdict(study, fast)
                 channels = (study or fast).channels
                 rows.append([device, f"{size}x{size}x{channels}", bs,
                              value_cell(study, "images_per_second"),
-                             value_cell(fast, "images_per_second"), ratio,
+                             value_cell(fast, "images_per_second"), ratio, verdict,
                              _share(study), _share(fast)])
     some = records[0]
     return [Table(
         name="pipeline", title="Input pipeline: the study's vs the harness's (images/s)",
         columns=[Column("device"), Column("input"), Column("batch"),
                  Column("study img/s", ".1f"), Column("fast img/s", ".1f"),
-                 Column("fast / study", ".2f", "x"), Column("study input wait %", ".1f"),
+                 Column("fast / study", ".2f", "x"), Column("difference"),
+                 Column("study input wait %", ".1f"),
                  Column("fast input wait %", ".1f")],
         rows=rows,
         note=(f"{MODEL_TITLES.get(some.model)} {some.optimizer} "
@@ -77,9 +89,46 @@ def tables(run) -> list[Table]:
               f"per case after {some.warmup_steps} warm-up: "
               + ", ".join(f"{size}px {steps}" for size, steps in sorted(
                   {(r.input_size, r.steps) for r in records}))
+              + f"; img/s = median of the timed rounds (warm-up round first); difference = "
+              f"'no clear difference' when the two cases' rounds overlap"
               + f"; study = PIL Resize/Grayscale/ToTensor/Normalize in a DataLoader with "
               f"{max(r.num_workers for r in records)} workers; fast = uint8 tensors on "
               f"the device, gathered and normalised there"))]
 
 
-EXPERIMENT = Experiment(name="pipeline", fixture="pipeline_case", cases=cases, tables=tables)
+def figures(run) -> dict:
+    """Images/s of the study's pipeline and the harness's per batch, one panel per
+    device and input size (224 px is an order of magnitude slower than 28 px, so
+    they get their own scales)."""
+    records = [r for r in run.records("pipeline") if r.ok and r.images_per_second]
+    if not records:
+        return {}
+    panels = sorted({(r.device, r.input_size, r.channels) for r in records},
+                    key=lambda p: (DEVICES.index(p[0]) if p[0] in DEVICES else 9, p[1]))
+    batches = sorted({r.batch_size for r in records})
+    index = {(r.device, r.input_size, r.batch_size, r.pipeline): r for r in records}
+    names = {"study": "study (PIL + DataLoader)", "fast": "fast (uint8 on the device)"}
+    series = {}
+    for pipe in present([r.pipeline for r in records], PIPELINES):
+        values = [tuple(r.images_per_second if (r := index.get((d, size, bs, pipe))) else None
+                        for d, size, _ in panels) for bs in batches]
+        series[names.get(pipe, pipe)] = [None if all(v is None for v in t) else t
+                                         for t in values]
+    fig = bar_panels(
+        "Input pipeline: images/s of the study's pipeline vs the harness's",
+        [f"batch {bs}" for bs in batches], series,
+        [("images/s", f"{device}, {size}x{size}x{ch}", k, "%.0f")
+         for k, (device, size, ch) in enumerate(panels)], legend="pipeline")
+    some = records[0]
+    set_caption(fig, f"Training throughput (images/s over the timed steps after warm-up) of "
+                     f"the study's input pipeline and the harness's, per input size and "
+                     f"batch, one panel per device; {MODEL_TITLES.get(some.model)} "
+                     f"{some.optimizer} {format_lr(some.lr)} on "
+                     f"{DATASET_TITLES.get(some.dataset)}. Higher is better; the table gives "
+                     f"the ratio and the input wait.")
+    return {"pipeline.png": fig}
+
+
+EXPERIMENT = Experiment(name="pipeline", fixture="pipeline_case", cases=cases, tables=tables,
+                        timing_rounds=True,
+                        figures=figures)

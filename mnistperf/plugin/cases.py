@@ -42,9 +42,11 @@ def _case_marks(config) -> list:
 def case_params(configs, settings: Settings | None = None, reuses_grid: bool = False):
     """pytest.param per config, id = case_id; a case whose device (CUDA) or backend
     (scikit-learn-intelex) is absent is skipped with the reason. Session-wide
-    settings that do not change ids (torch.compile) are applied here."""
+    settings (torch.compile; SGD momentum, which adds an id token) are applied here."""
     params = []
     for c in configs:
+        if settings is not None and isinstance(c, TrainConfig) and c.optimizer == "sgd":
+            c = c.replace(momentum=settings.momentum)
         if settings is not None and settings.compile:
             if isinstance(c, TrainConfig):
                 c = c.replace(compile=settings.compile)
@@ -146,31 +148,42 @@ def svm_case_data(request, svm_case, mnistperf_settings):
 
 @pytest.fixture
 def run_train_case(benchmark, mnistperf_settings, progress):
-    """Train a config as the benchmark: one pedantic round per repeat, each round a
-    new seed (seed, seed+1, ...) on the same prebuilt batches; fills extra_info."""
+    """Train a config as the benchmark and fill extra_info. A grid case trains one
+    pedantic round per repeat, each round a new seed (seed, seed+1, ...); a case of
+    an experiment whose question is speed (`timing_rounds`) trains a warm-up round,
+    then TIMING_ROUNDS rounds of the same seed, for a median and a spread."""
+    from mnistperf.experiments.base import TIMING_ROUNDS, TIMING_WARMUP
     from mnistperf.records import TrainRecord
     from mnistperf.train import train
 
     def run(config, batches):
-        seeds = [config.seed + i for i in range(mnistperf_settings.repeats)]
-        results = []
+        timed = get_experiment(config.experiment).timing_rounds
+        seeds = ([config.seed] * TIMING_ROUNDS if timed else
+                 [config.seed + i for i in range(mnistperf_settings.repeats)])
+        warmup = TIMING_WARMUP if timed else 0
+        calls = []
         timeout = mnistperf_settings.timeout
         deadline = None if timeout is None else time.perf_counter() + timeout
 
         def setup():
-            seeded = config.replace(seed=seeds[len(results)])
+            n = len(calls) - warmup  # the measured round about to run; < 0 in warm-up
+            seeded = config.replace(seed=seeds[max(n, 0)])
             if len(seeds) > 1:
-                progress(f"seed {seeded.seed} ({len(results) + 1}/{len(seeds)})")
+                progress("warm-up round" if n < 0 else
+                         f"{'round' if timed else 'seed'} {n + 1}/{len(seeds)} "
+                         f"(seed {seeded.seed})")
             return (seeded, batches, batches.device), {"progress": progress,
                                                        "deadline": deadline}
 
         def one_round(*args, **kwargs):
-            results.append(train(*args, **kwargs))
+            calls.append(train(*args, **kwargs))
 
-        benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), iterations=1)
+        benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), warmup_rounds=warmup,
+                           iterations=1)
         # A disabled benchmark (--benchmark-disable, xdist) runs a single round.
+        results = calls[warmup:] or calls
         benchmark.extra_info.update(TrainRecord.from_results(
-            config, results, seeds[:len(results)],
+            config, results, seeds[:len(results)], timed_rounds=timed,
             target=mnistperf_settings.target(config.dataset)).to_extra_info())
         return results
 

@@ -47,6 +47,12 @@ def pytest_addoption(parser):
              "recorded in extra_info, case ids unchanged. Default: off (eager).",
     )
     group.addoption(
+        "--mnistperf-momentum", default=0.0, type=float, metavar="M",
+        help="SGD momentum (the study does not state it; its SGD figures fit torch's "
+             "default, 0). A non-zero value adds a token such as m0.9 to SGD case ids. "
+             "Default: 0.",
+    )
+    group.addoption(
         "--mnistperf-timeout", default=None, type=float, metavar="SECONDS",
         help="stop a training case after this many seconds with status 'timeout', keeping "
              "the epochs it finished. Default: none.",
@@ -76,7 +82,8 @@ def settings_from(config) -> Settings:
             compile=config.getoption("--mnistperf-compile"),
             targets={d: config.getoption(f"--mnistperf-target-{d}") for d in DEFAULT_TARGETS},
             timeout=config.getoption("--mnistperf-timeout"),
-            resume=config.getoption("--mnistperf-resume"))
+            resume=config.getoption("--mnistperf-resume"),
+            momentum=config.getoption("--mnistperf-momentum"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
 

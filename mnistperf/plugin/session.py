@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from traceback import format_exception
 
+import psutil
 import pytest
 import torch
 
@@ -145,6 +147,7 @@ def pytest_runtest_call(item):
             _store(item, None, fixture.stats.as_dict(include_data=True))
         return result
     fixture.group = GROUPS[case[0]]
+    load = Load()
     try:
         result = yield
     except KeyboardInterrupt:
@@ -156,12 +159,34 @@ def pytest_runtest_call(item):
         _record_failure(item, case[1], status, f"{type(exc).__name__}: {exc}".splitlines()[0],
                         traceback="".join(format_exception(exc)))
         raise
+    fixture.extra_info.update(load.finish())
     if fixture.stats:
         bench = fixture.stats.as_dict(include_data=True)
     else:  # --benchmark-disable: the case ran once, untimed
         bench = _bench_entry(item, fixture.extra_info, None)
     _store(item, case[1], bench)
     return result
+
+
+class Load:
+    """Process CPU seconds (workers included once they end) and the machine's
+    1-minute load average across a case. A load above the core count means other
+    work competed for the CPU: the case's times are marked `contended`."""
+
+    def __init__(self):
+        self.process = psutil.Process()
+        self.cpu = self._cpu()
+        self.load = os.getloadavg()[0]
+
+    def _cpu(self) -> float:
+        t = self.process.cpu_times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def finish(self) -> dict:
+        load = max(self.load, os.getloadavg()[0])
+        return {"cpu_seconds": round(self._cpu() - self.cpu, 3),
+                "load_average": round(load, 2),
+                "contended": load > (os.cpu_count() or 1)}
 
 
 def _bench_entry(item, extra_info: dict, seconds: float | None) -> dict:

@@ -1,23 +1,95 @@
-"""Two runs side by side: per case id in both, accuracy and time with deltas.
+"""Two runs side by side: per case in both, accuracy and training time with deltas.
 
-    print(compare_runs(load_run("results/a"), load_run("results/b")))
+    result = compare(load_run("results/a"), load_run("results/b"), by="id")
+    print(result.text())
+    result.slower(10.0)          # rows whose time grew by more than 10 %
 
-A case that did not end ok shows its status word, not a number.
+Cases are matched by case id (`by="id"`), or by configuration (`by="config"`):
+kind plus the fields in CONFIG_KEYS, so that a smoke run and a quick run of the
+same configuration (ids differing in epochs, sizes hidden by the profile) meet.
+
+The time is the one the tables show: the record's training time (ResNet
+`train_seconds`, SVM `fit_seconds`, pipeline `seconds` of the timed steps), not
+pytest-benchmark's mean, which also holds evaluation and, for pipelines,
+warm-up. A case that did not end ok shows its status word, not a number, and
+never counts as a slowdown.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from tabulate import tabulate
 
-from mnistperf.records import NOT_RUN
-from mnistperf.report.run import Case, Run
+from mnistperf.config import format_lr
+from mnistperf.records import NOT_RUN, Record
+from mnistperf.report.run import Run
+
+BY = ("id", "config")
+# The training time of each kind of record: what the tables call its time.
+TIME_FIELDS = {"resnet": "train_seconds", "svm": "fit_seconds", "pipeline": "seconds"}
+# What makes two cases "the same configuration" under --by config (with the kind);
+# epochs, profile, seed and sizes are left out on purpose.
+CONFIG_KEYS = {
+    "resnet": ("dataset", "model", "batch_size", "optimizer", "lr", "device", "loader",
+               "pin_memory", "experiment"),
+    "svm": ("dataset", "kernel", "backend"),
+    "pipeline": ("dataset", "model", "batch_size", "input_size", "pipeline", "device"),
+}
+TIME_LINE = ("time = training seconds from the records (ResNet: train_seconds, SVM: "
+             "fit_seconds, pipeline: seconds of the timed steps), as in the tables; not "
+             "pytest-benchmark's mean")
+CONFIG_LINE = ("matched by configuration: kind + dataset, model, batch, optimizer, lr, device, "
+               "loader, pin_memory, experiment (SVM: dataset, kernel, backend; pipeline: "
+               "dataset, model, batch, input size, pipeline, device); epochs, profile and "
+               "sizes may differ, and so may the numbers because of them")
 
 
-def _accuracy(case: Case):
-    record = case.record
+def match_key(record: Record, by: str):
+    if by == "id":
+        return record.case_id
+    return (record.kind,) + tuple(getattr(record, k, None)
+                                  for k in CONFIG_KEYS.get(record.kind, ()))
+
+
+def _config_label(record: Record) -> str:
+    r = record
+    if r.kind == "svm":
+        return f"{r.dataset}-svm-{r.kernel}-{r.backend}-{r.device}"
+    parts = [r.dataset, r.model, f"bs{r.batch_size}"]
+    if r.kind == "pipeline":
+        parts += [f"{r.input_size}px", f"{r.pipeline}pipe"]
+    else:
+        parts += [r.optimizer, format_lr(r.lr)]
+        if r.loader != "tensor":
+            parts += [r.loader, "pin" if r.pin_memory else "nopin"]
+    label = "-".join(str(p) for p in parts + [r.device])
+    return label if getattr(r, "experiment", "grid") in ("grid", "svm", "pipeline") \
+        else f"{label} [{r.experiment}]"
+
+
+def _id_change(id_a: str, id_b: str) -> str:
+    """' (e1 -> e2)': the id tokens that differ, when both ids have the same shape."""
+    if id_a == id_b:
+        return ""
+    ta, tb = id_a.split("-"), id_b.split("-")
+    if len(ta) != len(tb):
+        return f" ({id_a} -> {id_b})"
+    diff = [(x, y) for x, y in zip(ta, tb) if x != y]
+    return (" (" + "-".join(x for x, _ in diff) + " -> " + "-".join(y for _, y in diff)
+            + ")")
+
+
+def _accuracy(record: Record):
     if not record.ok:
         return record.status
     return getattr(record, "test_accuracy", None)
+
+
+def _time(record: Record):
+    if not record.ok:
+        return record.status
+    return getattr(record, TIME_FIELDS.get(record.kind, ""), None)
 
 
 def _num(value, digits: int = 2) -> str:
@@ -28,35 +100,105 @@ def _num(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
-def compare_runs(a: Run, b: Run) -> str:
-    """Per case id in both runs: accuracy and time side by side with the delta;
-    then the ids found in only one of them."""
-    cases_a = {c.case_id: c for c in a.cases}
-    cases_b = {c.case_id: c for c in b.cases}
-    rows = []
-    for case_id in (i for i in cases_a if i in cases_b):
-        ca, cb = cases_a[case_id], cases_b[case_id]
-        acc_a, acc_b = _accuracy(ca), _accuracy(cb)
-        numeric = all(isinstance(v, (int, float)) for v in (acc_a, acc_b))
-        d_acc = acc_b - acc_a if numeric else None
-        t_a, t_b = ca.seconds, cb.seconds
-        d_t = None if t_a is None or t_b is None else t_b - t_a
-        pct = None if d_t is None or not t_a else 100.0 * d_t / t_a
-        rows.append([case_id, _num(acc_a), _num(acc_b),
-                     NOT_RUN if d_acc is None else f"{d_acc:+.2f}",
-                     _num(t_a), _num(t_b),
-                     NOT_RUN if d_t is None else f"{d_t:+.2f}",
-                     NOT_RUN if pct is None else f"{pct:+.1f}%"])
-    lines = [f"A: {a.source}", f"B: {b.source}", ""]
-    if rows:
-        lines.append(tabulate(rows, headers=["case", "acc A %", "acc B %", "Δ acc",
-                                             "time A s", "time B s", "Δ time s", "Δ time %"],
-                              tablefmt="simple", disable_numparse=True))
-    else:
-        lines.append("no case id is in both runs")
-    only_a = [i for i in cases_a if i not in cases_b]
-    only_b = [i for i in cases_b if i not in cases_a]
-    for label, ids in (("only in A", only_a), ("only in B", only_b)):
-        if ids:
-            lines += ["", f"{label} ({len(ids)}): " + ", ".join(ids)]
-    return "\n".join(lines) + "\n"
+def _delta(a, b):
+    numbers = all(isinstance(v, (int, float)) for v in (a, b))
+    return b - a if numbers else None
+
+
+@dataclass
+class Row:
+    label: str
+    acc_a: float | str | None
+    acc_b: float | str | None
+    time_a: float | str | None
+    time_b: float | str | None
+
+    @property
+    def time_pct(self) -> float | None:
+        d = _delta(self.time_a, self.time_b)
+        return None if d is None or not self.time_a else 100.0 * d / self.time_a
+
+    def cells(self) -> list[str]:
+        d_acc, d_t, pct = (_delta(self.acc_a, self.acc_b), _delta(self.time_a, self.time_b),
+                           self.time_pct)
+        return [self.label, _num(self.acc_a), _num(self.acc_b),
+                NOT_RUN if d_acc is None else f"{d_acc:+.2f}",
+                _num(self.time_a), _num(self.time_b),
+                NOT_RUN if d_t is None else f"{d_t:+.2f}",
+                NOT_RUN if pct is None else f"{pct:+.1f}%"]
+
+
+@dataclass
+class Comparison:
+    a: Run
+    b: Run
+    by: str
+    rows: list[Row] = field(default_factory=list)
+    only_a: list[str] = field(default_factory=list)  # case ids
+    only_b: list[str] = field(default_factory=list)
+
+    def slower(self, percent: float) -> list[Row]:
+        """Rows in both runs, ok in both, whose time grew by more than `percent`."""
+        return [r for r in self.rows if r.time_pct is not None and r.time_pct > percent]
+
+    def text(self) -> str:
+        lines = [f"A: {self.a.source}", f"B: {self.b.source}", TIME_LINE]
+        if self.by == "config":
+            lines.append(CONFIG_LINE)
+        lines.append("")
+        if self.rows:
+            first = "case" if self.by == "id" else "configuration"
+            lines.append(tabulate([r.cells() for r in self.rows],
+                                  headers=[first, "acc A %", "acc B %", "Δ acc", "time A s",
+                                           "time B s", "Δ time s", "Δ time %"],
+                                  tablefmt="simple", disable_numparse=True))
+        else:
+            lines.append("no case is in both runs"
+                         + (" (by configuration)" if self.by == "config" else ""))
+        for label, ids in (("only in A", self.only_a), ("only in B", self.only_b)):
+            if ids:
+                lines += ["", f"{label} ({len(ids)}): " + ", ".join(ids)]
+        return "\n".join(lines) + "\n"
+
+
+def compare(a: Run, b: Run, by: str = "id") -> Comparison:
+    """Match the cases of `a` and `b` by id or configuration. A key that occurs twice
+    in one run matches once; the later cases are listed as found in that run only."""
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
+    first_a: dict = {}
+    first_b: dict = {}
+    for run, first in ((a, first_a), (b, first_b)):
+        for case in run.cases:
+            first.setdefault(match_key(case.record, by), case.record)
+    result = Comparison(a=a, b=b, by=by)
+    for key, ra in first_a.items():
+        rb = first_b.get(key)
+        if rb is None:
+            continue
+        label = ra.case_id if by == "id" else (_config_label(ra)
+                                               + _id_change(ra.case_id, rb.case_id))
+        result.rows.append(Row(label, _accuracy(ra), _accuracy(rb), _time(ra), _time(rb)))
+    matched_a = {id(first_a[k]) for k in first_a if k in first_b}
+    matched_b = {id(first_b[k]) for k in first_b if k in first_a}
+    result.only_a = [c.case_id for c in a.cases if id(c.record) not in matched_a]
+    result.only_b = [c.case_id for c in b.cases if id(c.record) not in matched_b]
+    return result
+
+
+def compare_runs(a: Run, b: Run, by: str = "id") -> str:
+    """The comparison as text: header lines, the table, then the one-sided cases."""
+    return compare(a, b, by).text()
+
+
+def fail_lines(result: Comparison, percent: float) -> tuple[bool, list[str]]:
+    """(failed, lines) of `--fail-above percent`: failed when a case slowed down by
+    more than `percent`; the lines name each such case, or say that none did."""
+    slow = result.slower(percent)
+    if not slow:
+        return False, ["", f"--fail-above {percent:g}: no case in both runs slowed down by "
+                           f"more than {percent:g}%"]
+    return True, (["", f"FAILED: {len(slow)} case{'s' if len(slow) != 1 else ''} slowed down "
+                       f"by more than {percent:g}% (--fail-above {percent:g}):"]
+                  + [f"  {r.label}: {r.time_pct:+.1f}% ({_num(r.time_a)} s -> "
+                     f"{_num(r.time_b)} s)" for r in slow])

@@ -1,9 +1,14 @@
 """Composition: every registered experiment run over a Run, into files.
 
     tables = build_tables(run)          # in registry order
-    write_report(run, out_dir)          # tables.md, one CSV per table, PNGs, index.html
+    sections = build_sections(run)      # per experiment: its tables, then its figures
+    print(terminal(run))                # tables, then findings, for the terminal
+    write_report(run, out_dir)          # tables.md, CSVs, cases.csv, curves.csv, PNGs,
+                                        # index.html
 
 This is the one layer above the experiments; the plugin and the CLI call it.
+It owns what needs the whole registry at once: which experiment each table and
+figure came from, and the best configuration over every training case.
 """
 
 from __future__ import annotations
@@ -11,12 +16,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mnistperf.config import DATASET_TITLES, DATASETS, DEVICES
 from mnistperf.experiments import EXPERIMENTS
-from mnistperf.report.figures import to_png
-from mnistperf.report.render import render_html, render_markdown, write_csv
+from mnistperf.report.figures import caption_of, title_of, to_png
+from mnistperf.report.flat import write_flat
+from mnistperf.report.render import (
+    PageFigure, Section, render_html, render_markdown, render_terminal, write_csv,
+)
 from mnistperf.report.run import Run, parse_run
-from mnistperf.store import atomic_write, point_latest
-from mnistperf.report.tables import Table
+from mnistperf.report.tables import Column, Table, present, value_cell
+from mnistperf.store import CASES, atomic_write, point_latest
+
+
+# Headings of the experiments' parts of the page; an experiment not listed shows its name.
+TITLES = {
+    "grid": "The grid: ResNet-18/50 by batch, optimizer and learning rate",
+    "devices": "CPU vs GPU",
+    "pin_memory": "pin_memory on the DataLoader path",
+    "epochs": "Short vs long training",
+    "pipeline": "Input pipelines",
+    "svm": "SVMs, and classical vs deep",
+}
 
 
 def build_tables(run: Run) -> list[Table]:
@@ -35,29 +55,81 @@ def build_findings(run: Run) -> list[str]:
     return [line for e in EXPERIMENTS for line in e.findings(run)]
 
 
+def build_sections(run: Run) -> list[Section]:
+    """Per experiment with output, in registry order: its tables and its figures
+    (rendered to PNG, with title and caption)."""
+    sections = []
+    for e in EXPERIMENTS:
+        tables = e.tables(run)
+        figures = [PageFigure(name=name, png=to_png(fig), title=title_of(fig, name),
+                              caption=caption_of(fig, name))
+                   for name, fig in e.figures(run).items()]
+        if tables or figures:
+            sections.append(Section(name=e.name, title=TITLES.get(e.name, e.name),
+                                    tables=tables, figures=figures))
+    return sections
+
+
+def best_table(run: Run) -> Table:
+    """Per dataset and device, the ok training case with the highest test accuracy,
+    from every experiment."""
+    ok = [r for r in run.records("resnet") if r.ok and r.test_accuracy is not None]
+    rows = []
+    for dataset in present([r.dataset for r in ok], DATASETS):
+        for device in present([r.device for r in ok if r.dataset == dataset], DEVICES):
+            r = max((r for r in ok if r.dataset == dataset and r.device == device),
+                    key=lambda r: r.test_accuracy)
+            # The case id names the whole configuration (model, batch, optimizer, lr,
+            # epochs, input path), so it is the configuration column.
+            rows.append([DATASET_TITLES.get(dataset, dataset), device, r.case_id,
+                         value_cell(r, "test_accuracy"),
+                         value_cell(r, "official_test_accuracy"), r.train_seconds])
+    return Table(
+        name="best", title="Best configuration per dataset and device",
+        columns=[Column("dataset"), Column("device"), Column("configuration (case id)"),
+                 Column("test acc %", ".2f"), Column("official %", ".2f"),
+                 Column("train s", ".1f")],
+        rows=rows,
+        note=f"highest test accuracy among the {len(ok)} training cases of this run that "
+             f"ended ok, from every experiment; train s = training time (the epochs, "
+             f"without evaluation); sizes and epochs differ by profile and experiment")
+
+
 def markdown(run: Run) -> str:
     return render_markdown(run, build_tables(run), build_findings(run))
 
 
+def terminal(run: Run) -> str:
+    """The tables, then the findings, as the session's end prints them."""
+    return render_terminal(build_tables(run), build_findings(run))
+
+
 def write_report(run: Run, out_dir: str | Path) -> list[Path]:
-    """Write tables.md, one CSV per table, the figures and index.html into out_dir."""
+    """Write tables.md, one CSV per table, cases.csv and curves.csv, the figures and
+    index.html into out_dir."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     if run.rebuilt:  # benchmark.json was missing or cut: write it from the records
         atomic_write(out / "benchmark.json", json.dumps(run.data, indent=4))
         written.append(out / "benchmark.json")
-    tables, found = build_tables(run), build_findings(run)
-    pngs = {name: to_png(fig) for name, fig in build_figures(run).items()}
+    sections, found = build_sections(run), build_findings(run)
+    tables = [table for section in sections for table in section.tables]
     written.append(out / "tables.md")
     (out / "tables.md").write_text(render_markdown(run, tables, found))
     for table in tables:
         write_csv(table, out / f"{table.name}.csv")
         written.append(out / f"{table.name}.csv")
-    for name, png in pngs.items():
-        (out / name).write_bytes(png)
-        written.append(out / name)
-    (out / "index.html").write_text(render_html(run, tables, found, pngs))
+    written += write_flat(run, out)
+    for section in sections:
+        for fig in section.figures:
+            (out / fig.name).write_bytes(fig.png)
+            written.append(out / fig.name)
+    # Links only to what is there: a report of a bare JSON file has no cases/ folder.
+    files = ["cases.csv", "curves.csv", "tables.md"]
+    files += [name for name in ("benchmark.json",) if (out / name).is_file()]
+    files += ["cases/"] if (out / CASES).is_dir() else []
+    (out / "index.html").write_text(render_html(run, sections, found, best_table(run), files))
     written.append(out / "index.html")
     return written
 

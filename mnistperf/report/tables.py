@@ -13,6 +13,7 @@ their cells from records with `value_cell` and `unavailable`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,6 +38,18 @@ class Spread:
 
 
 @dataclass(frozen=True)
+class Marked:
+    """A timing measured under contention or on a shared GPU: shown with a mark."""
+
+    value: object
+    mark: str = "*"
+
+
+MARK_NOTE = ("* = timed under load above the core count (contended) or on a shared GPU: "
+             "not comparable with unmarked times")
+
+
+@dataclass(frozen=True)
 class Column:
     """A header and how its numbers are shown: a format spec (".2f", ",", ".3g")
     or a callable, plus a suffix ("x" for ratios). Strings are shown as they are."""
@@ -50,6 +63,8 @@ class Column:
             return NOT_RUN
         if isinstance(value, Status):
             return value.word
+        if isinstance(value, Marked):
+            return self.show(value.value) + value.mark
         if isinstance(value, Spread):
             return f"{self._number(value.value)} ± {self._number(value.std)}"
         if isinstance(value, (str, bool)):
@@ -68,6 +83,8 @@ def csv_value(value):
         return ""
     if isinstance(value, Status):
         return value.word
+    if isinstance(value, Marked):
+        return csv_value(value.value)
     if isinstance(value, Spread):
         value = value.value
     if isinstance(value, float):
@@ -111,8 +128,17 @@ def value_cell(record: Record | None, key: str):
     value = getattr(record, key)
     std = getattr(record, f"{key}_std", None)
     if value is not None and std is not None and (getattr(record, "repeats", 1) or 1) > 1:
-        return Spread(value, std)
+        value = Spread(value, std)
+    if value is not None and record.timing_doubtful and TIME_KEY.search(key):
+        return Marked(value)
     return value
+
+
+TIME_KEY = re.compile(r"seconds|per_second")
+
+
+def has_marks(table: "Table") -> bool:
+    return any(isinstance(v, Marked) for row in table.rows for v in row)
 
 
 def unavailable(record: Record | None):

@@ -1,0 +1,397 @@
+"""Scale out: the selected cases as Ray tasks, one case per task, on this machine's
+GPUs and cores or on a Ray cluster, gathered into one ordinary run folder.
+
+    python -m mnistperf dispatch -k "mnist and cpu" --mnistperf-profile smoke
+    python -m mnistperf dispatch -m gpu --address auto --gpus-per-case 0.5
+    python -m mnistperf dispatch -m gpu --address HEAD:6379 --mnistperf-resume
+
+Every argument but `--address`, `--gpus-per-case`, `--cpus-per-case` and
+`--max-retries` is pytest's: the cases are chosen by pytest's own collection
+(`benchmarks/` unless a path is given), exactly as `pytest benchmarks ...` would.
+Each case runs as `python -m pytest <nodeid>` in a subprocess of a Ray worker,
+inside a copy of the project (Ray's `working_dir`), and returns its case
+document; the driver stores each one in `results/<profile>-<UTC>/cases/` as it
+arrives and at the end writes the same files a local run writes.
+
+This module owns the `dispatch` subcommand. It is the only one that imports
+ray, and only inside `main`, so Ray stays an optional extra (`.[ray]`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from io import StringIO
+from pathlib import Path
+
+RAY_HINT = "Ray is not installed; install the extra: pip install -e '.[ray]'"
+CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")
+# Never shipped to workers: results and environments are large and machine-specific,
+# and the datasets are read from each worker's own data root.
+EXCLUDES = ["/results/", ".venv*", ".tox/", "/wheelhouse/", "/data/", ".git/",
+            ".benchmarks/", "__pycache__/", ".pytest_cache/"]
+# Options the driver owns: each worker writes to its own temporary results folder,
+# resume is decided by the driver, and the data root is passed resolved.
+DRIVER_OPTIONS = {"mnistperf_results", "mnistperf_resume", "mnistperf_data",
+                  "mnistperf_profile"}
+TAIL = 20  # lines of a failed case's pytest output kept in its error
+
+
+class DispatchError(Exception):
+    """A bad command line or cluster; the message is one line for the user."""
+
+
+@dataclass
+class Case:
+    nodeid: str
+    case_id: str
+    config: object  # TrainConfig | SvmConfig | PipelineConfig
+    gpu: bool
+
+
+@dataclass
+class Selection:
+    cases: list[Case]
+    rootpath: Path
+    settings: object  # mnistperf.settings.Settings
+    options: list[str]  # the mnistperf options every worker gets
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnistperf dispatch", allow_abbrev=False,
+        usage="%(prog)s [PYTEST SELECTION AND OPTIONS...] [--address ADDR] "
+              "[--gpus-per-case G] [--cpus-per-case C] [--max-retries N]",
+        description="Run the selected cases as Ray tasks; every other argument is "
+                    "pytest's (-k, -m, paths, --mnistperf-*).")
+    parser.add_argument("--address", help="Ray cluster to join: 'auto' or HOST:PORT "
+                                          "(default: an embedded Ray on this machine)")
+    parser.add_argument("--gpus-per-case", type=float, default=1.0, metavar="G",
+                        help="GPUs per gpu case; below 1 shares a GPU (timings marked "
+                             "timing_shared). Default: 1")
+    parser.add_argument("--cpus-per-case", type=float, default=1.0, metavar="C",
+                        help="CPUs per case; also its torch threads unless OMP_NUM_THREADS "
+                             "is set. Default: 1")
+    parser.add_argument("--max-retries", type=int, default=3, metavar="N",
+                        help="retries of a case whose worker died (not of a case that "
+                             "failed). Default: 3")
+    args, rest = parser.parse_known_args(argv)
+    if args.gpus_per_case < 0 or args.cpus_per_case <= 0 or args.max_retries < 0:
+        raise DispatchError("--gpus-per-case must be >= 0, --cpus-per-case > 0 and "
+                            "--max-retries >= 0")
+    return args, rest
+
+
+class _Collector:
+    """A pytest plugin for the driver's collect-only session."""
+
+    def __init__(self):
+        self.selection = None
+
+    def pytest_collection_finish(self, session):
+        from mnistperf.plugin.options import get_settings
+
+        cases = []
+        for item in session.items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            name = next((n for n in CASE_FIXTURES if n in params), None)
+            if name is not None:
+                config = params[name]
+                cases.append(Case(item.nodeid, config.case_id, config,
+                                  config.device == "gpu"))
+        settings = get_settings(session.config)
+        options = [f"--mnistperf-profile={settings.profile.name}"]
+        for dest, value in sorted(vars(session.config.option).items()):
+            if dest.startswith("mnistperf_") and dest not in DRIVER_OPTIONS \
+                    and value not in (None, ""):
+                options.append(f"--{dest.replace('_', '-')}={value}")
+        self.selection = Selection(cases, session.config.rootpath, settings, options)
+
+
+PATH_OPTIONS = ("--mnistperf-results", "--mnistperf-data", "--mnistperf-resume")
+
+
+def with_default_path(pytest_args: list[str]) -> list[str]:
+    """`dispatch` without a path means ./benchmarks, as `pytest benchmarks` does. It
+    must be given to pytest, not decided later: pytest finds the rootdir and the
+    conftest that loads the plugin from the paths on the command line (an existing
+    --mnistperf-results folder would otherwise become the rootdir)."""
+    paths = [arg for before, arg in zip(["", *pytest_args], pytest_args)
+             if not arg.startswith("-") and before not in PATH_OPTIONS
+             and Path(arg.split("::")[0]).exists()]
+    return pytest_args if paths or not Path("benchmarks").is_dir() \
+        else ["benchmarks", *pytest_args]
+
+
+def collect(pytest_args: list[str]) -> Selection:
+    import pytest
+
+    collector, out = _Collector(), StringIO()
+    with redirect_stdout(out):  # the collect-only listing is noise unless it failed
+        code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider",
+                            *with_default_path(pytest_args)], plugins=[collector])
+    if code not in (0, 5) or collector.selection is None:
+        sys.stderr.write(out.getvalue())
+        raise DispatchError(f"pytest could not collect the cases (exit code {int(code)}; "
+                            f"its output is above)")
+    if not collector.selection.cases:
+        raise DispatchError(f"no mnistperf cases selected by: {' '.join(pytest_args)}")
+    return collector.selection
+
+
+def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
+             threads: int, rootpath: str) -> dict:
+    """The Ray task: one case in a pytest subprocess, in the shipped project copy.
+    Returns its case documents (usually one; none for a skipped case)."""
+    from mnistperf.store import read_cases
+
+    start, node = time.perf_counter(), socket.gethostname()
+    env = dict(os.environ)
+    if cpu_only:  # a CPU case must not touch, or be timed against, a GPU it was not given
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    env.setdefault("OMP_NUM_THREADS", str(threads))
+    if not os.path.isdir(data_root) and env.get("MNISTPERF_DATA"):
+        data_root = env["MNISTPERF_DATA"]  # another machine: its own copy of the datasets
+    import ray
+
+    # The shipped copy is the worker's cwd; a job started without one (a caller's
+    # ray.init) runs in the project itself, which then must be on this machine.
+    shipped = (ray.get_runtime_context().runtime_env or {}).get("working_dir")
+    with tempfile.TemporaryDirectory(prefix="mnistperf-dispatch-") as tmp:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider",
+             nodeid, "--mnistperf-results", tmp, "--mnistperf-data", data_root, *options],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=None if shipped else rootpath)
+        runs = [p for p in Path(tmp).iterdir() if (p / "cases").is_dir() and not p.is_symlink()]
+        docs = read_cases(runs[0]) if runs else []
+    if not docs and proc.returncode != 0:
+        tail = "\n".join(proc.stdout.splitlines()[-TAIL:])
+        raise RuntimeError(f"{nodeid} on {node}: pytest exited {proc.returncode} without "
+                           f"a record; its last lines:\n{tail}")
+    for doc in docs:  # workers need not share a filesystem: say where the case ran
+        doc["machine"] = dict(doc.get("machine") or {}, node=node)
+    return {"docs": docs, "seconds": time.perf_counter() - start, "node": node,
+            "skipped": not docs}
+
+
+def _resume(selection: Selection, run_name: str) -> tuple[dict, Path | None]:
+    """case_id -> the earlier ok document to reuse, and the run it came from."""
+    from mnistperf import __version__
+    from mnistperf.store import config_dict, resumable, runs_of_profile
+
+    settings = selection.settings
+    if settings.resume is None:
+        return {}, None
+    if settings.resume == "":
+        runs = [r for r in runs_of_profile(settings.results_dir, settings.profile.name)
+                if r.name != run_name]
+        if not runs:
+            raise DispatchError(f"--mnistperf-resume: no earlier {settings.profile.name} run "
+                                f"with case records under {settings.results_dir}/")
+        source = runs[-1]
+    else:
+        source = Path(settings.resume)
+        if not (source / "cases").is_dir():
+            raise DispatchError(f"--mnistperf-resume {source}: not a run folder with case "
+                                f"records (no {source / 'cases'}/)")
+    docs = resumable(source, __version__)
+    return {c.case_id: docs[c.case_id] for c in selection.cases
+            if c.case_id in docs and docs[c.case_id]["config"] == config_dict(c.config)}, source
+
+
+def _start_ray(ray, address: str | None, rootpath: Path) -> bool:
+    """Connect to Ray; True when this command started it (and so shuts it down)."""
+    if ray.is_initialized():
+        # A caller (a notebook, the tests) already chose the cluster and its job's
+        # runtime_env; without a working_dir there, workers use rootpath (run_case).
+        return False
+    # Ray ships local folders only for the whole job (ray.init), not per task.
+    runtime_env = {"working_dir": str(rootpath), "excludes": EXCLUDES}
+    if address:
+        ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING")
+    else:
+        import torch
+
+        # Small object store: only case documents travel through it.
+        ray.init(num_cpus=os.cpu_count(), num_gpus=torch.cuda.device_count(),
+                 include_dashboard=False, object_store_memory=100 * 2**20,
+                 runtime_env=runtime_env, logging_level="WARNING")
+    return True
+
+
+def _largest_node(ray, resource: str) -> float:
+    return max((n["Resources"].get(resource, 0.0) for n in ray.nodes() if n.get("Alive")),
+               default=0.0)
+
+
+def main(argv: list[str]) -> int:
+    from mnistperf.store import StoreError
+
+    try:
+        args, pytest_args = parse_args(argv)
+        try:
+            import ray
+        except ImportError:
+            raise DispatchError(RAY_HINT) from None
+        return _dispatch(ray, args, pytest_args)
+    except (DispatchError, StoreError) as exc:
+        print(f"mnistperf dispatch: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+
+
+def _dispatch(ray, args, pytest_args) -> int:
+    from mnistperf.store import new_run_dir, write_case
+
+    selection = collect(pytest_args)
+    settings, cases = selection.settings, selection.cases
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    run_name = f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}"
+    resumed, source = _resume(selection, run_name)
+    if source is not None:
+        print(f"dispatch: resume: {len(resumed)} of {len(cases)} cases taken from {source}/, "
+              f"{len(cases) - len(resumed)} to run"
+              + ("; nothing to train" if len(resumed) == len(cases) else ""))
+    todo = [c for c in cases if c.case_id not in resumed]
+    owned = bool(todo) and _start_ray(ray, args.address, selection.rootpath)
+    try:
+        todo = _feasible(ray, args, todo)  # before the run folder: a bad ask writes nothing
+        run_dir = new_run_dir(settings.results_dir, run_name)
+        for case in cases:
+            if case.case_id in resumed:
+                old = resumed[case.case_id]
+                info = dict(old["benchmark"]["extra_info"], resumed=True,
+                            resumed_from=old["run"])
+                write_case(run_dir, dict(old, run=run_dir.name, benchmark=dict(
+                    old["benchmark"], extra_info=info),
+                    finished_utc=datetime.now(timezone.utc).isoformat()))
+        failed = _run_all(ray, args, selection, todo, run_dir, t0) if todo else 0
+    finally:
+        if owned:
+            ray.shutdown()
+    return _finish(run_dir, selection, started, t0, failed)
+
+
+def _feasible(ray, args, todo: list[Case]) -> list[Case]:
+    """The cases this cluster can run; a request no node can meet is an error (Ray
+    would otherwise wait for it for ever)."""
+    if not todo:
+        return todo
+    gpus_here = _largest_node(ray, "GPU")
+    if any(c.gpu for c in todo):
+        if gpus_here == 0:
+            skipped = [c for c in todo if c.gpu]
+            print(f"dispatch: {len(skipped)} gpu cases skipped: the Ray cluster has no GPU")
+            todo = [c for c in todo if not c.gpu]
+        elif args.gpus_per_case > gpus_here:
+            raise DispatchError(f"--gpus-per-case {args.gpus_per_case:g}: no Ray node has "
+                                f"more than {gpus_here:g} GPUs")
+    if args.cpus_per_case > _largest_node(ray, "CPU"):
+        raise DispatchError(f"--cpus-per-case {args.cpus_per_case:g}: no Ray node has that "
+                            f"many CPUs")
+    return todo
+
+
+def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
+             t0: float) -> int:
+    """Submit every case, store documents as they arrive; the number of cases that
+    failed without a record."""
+    from mnistperf.store import write_case
+
+    task = ray.remote(run_case)
+    data_root = str(Path(selection.settings.data_root).resolve())
+    refs = {}
+    for case in todo:
+        gpus = args.gpus_per_case if case.gpu else 0
+        ref = task.options(
+            num_cpus=args.cpus_per_case, num_gpus=gpus, max_retries=args.max_retries,
+            # Worker death (a killed process, a lost node) is retried; a case that
+            # failed is not: its record, or its error, is the result.
+            retry_exceptions=False, name=case.case_id,
+        ).remote(case.nodeid, selection.options, data_root, gpus == 0,
+                 max(1, int(args.cpus_per_case)), str(selection.rootpath))
+        refs[ref] = (case, 0 < gpus < 1)
+    slots = max(1, int(ray.cluster_resources().get("CPU", 1) // args.cpus_per_case))
+    pending, seconds, failed, n = list(refs), [], 0, 0
+    while pending:
+        try:
+            ready, pending = ray.wait(pending, num_returns=1)
+        except KeyboardInterrupt:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            print(f"dispatch: interrupted; {len(pending)} cases not finished")
+            return failed + len(pending)
+        (case, shared), n = refs[ready[0]], n + 1
+        try:
+            out = ray.get(ready[0])
+        except Exception as exc:  # RayTaskError, WorkerCrashedError after the retries
+            failed += 1
+            print(f"dispatch: case {n}/{len(refs)} FAILED {case.case_id}: "
+                  + str(exc).strip().splitlines()[-1][:300])
+            continue
+        for doc in out["docs"]:
+            doc["run"] = run_dir.name
+            if shared:  # another case ran on the same GPU at the same time
+                doc["benchmark"]["extra_info"]["timing_shared"] = True
+            write_case(run_dir, doc)
+        seconds.append(out["seconds"])
+        status = out["docs"][0]["status"] if out["docs"] else "skipped"
+        left = len(pending)
+        eta = sum(seconds) / len(seconds) * left / max(1, min(left, slots))
+        print(f"dispatch: case {n}/{len(refs)} done {case.case_id} {status} in "
+              f"{out['seconds']:.1f}s; done {n - failed}, running {min(left, slots)}, "
+              f"failed {failed}; elapsed {time.perf_counter() - t0:.0f} s, "
+              f"about {eta:.0f} s left", flush=True)
+    return failed
+
+
+def _finish(run_dir: Path, selection: Selection, started: datetime, t0: float,
+            failed: int) -> int:
+    """benchmark.json, tables, figures and the page, as a local run writes them."""
+    from pytest_benchmark import __version__ as bs_version
+    from pytest_benchmark.utils import safe_dumps
+
+    from mnistperf.device import machine_summary
+    from mnistperf.report.compose import build_tables, save_run
+    from mnistperf.report.render import header_lines, render_terminal
+    from mnistperf.store import StoreError, read_cases, run_json
+
+    docs = read_cases(run_dir)
+    if not docs:  # nothing ran (all skipped or failed): leave no empty folder
+        shutil.rmtree(run_dir, ignore_errors=True)
+        print("dispatch: no case records; no run folder written")
+        return 1 if failed else 0
+    settings = selection.settings
+    # The header describes where the cases ran: the workers' machine when they all
+    # agree (the driver may be a CPU-only head node), else the driver's.
+    seen = [{k: v for k, v in (d.get("machine") or {}).items() if k != "node"} for d in docs]
+    summary = dict(seen[0] if all(m == seen[0] and m for m in seen) else machine_summary(),
+                   profile=settings.profile.name)
+    meta = {"run": run_dir.name, "profile": settings.profile.name, "seed": settings.seed,
+            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "wall_seconds": round(time.perf_counter() - t0, 3), "dispatched": True}
+    data = run_json(docs, machine_info={"mnistperf": summary, "node": socket.gethostname()},
+                    commit_info={}, meta=meta,
+                    datetime_utc=datetime.now(timezone.utc).isoformat(), version=bs_version)
+    try:
+        run = save_run(run_dir, safe_dumps(data, ensure_ascii=True, indent=4))
+    except StoreError as exc:  # results/latest is the user's file: the run is kept
+        print(f"dispatch: {exc}")
+        from mnistperf.report.run import load_run
+        run = load_run(run_dir)
+    for line in header_lines(run):
+        print(line)
+    print(render_terminal(build_tables(run)))
+    print(f"\ndispatch: wrote {run_dir}/ (cases/, tables.md, CSVs, figures, index.html, "
+          f"benchmark.json)" + (f"; {failed} cases failed without a record" if failed else ""))
+    return 1 if failed else 0

@@ -1,0 +1,189 @@
+"""`python -m mnistperf dispatch`: the selected cases as Ray tasks, on an embedded
+Ray started once for the module (CPU, smoke profile)."""
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from mnistperf.__main__ import main  # noqa: E402
+from tests.conftest import REPO  # noqa: E402
+
+FOUR = "mnist and resnet18 and bs32 and cpu and not pin and not pipe and not e4"
+ONE = "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu and not pin and not pipe " \
+      "and not e4"
+# Keys that measure time, memory or machine load, or say how the record was obtained: they may
+# differ between two runs of the same case; everything else must not.
+NOT_COMPARED = {"epoch_seconds", "images_per_second", "peak_memory_mb", "resumed",
+                "resumed_from", "timing_shared", "load_average"}
+
+KILLER = '''pytest_plugins = ["mnistperf.plugin"]
+
+import os
+import pathlib
+import signal
+
+ARM, FIRED = pathlib.Path({arm!r}), pathlib.Path({fired!r})
+
+
+def pytest_runtest_call(item):
+    # Test only: once armed, the first case kills the Ray worker that runs it (its
+    # parent process), as a lost node or the kernel's OOM killer would.
+    if ARM.exists() and not FIRED.exists():
+        FIRED.write_text("killed")
+        os.kill(os.getppid(), signal.SIGKILL)
+        os._exit(1)
+'''
+
+
+@pytest.fixture(scope="module")
+def marks(tmp_path_factory):
+    """Where the test arms the worker killer, and where it notes that it fired."""
+    return tmp_path_factory.mktemp("marks")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, marks):
+    """A project with this repo's benchmarks/ and a conftest that can kill a worker."""
+    path = tmp_path_factory.mktemp("project")
+    (path / "benchmarks").mkdir()
+    for src in (REPO / "benchmarks").glob("*.py"):
+        shutil.copy(src, path / "benchmarks" / src.name)
+    (path / "conftest.py").write_text(KILLER.format(arm=str(marks / "arm"),
+                                                    fired=str(marks / "fired")))
+    (path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def embedded_ray(project):
+    # Workers inherit this environment: one torch thread, as in the local run below,
+    # so that CPU training gives the same numbers in both.
+    mp = pytest.MonkeyPatch()
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        mp.setenv(name, "1")
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):
+        mp.delenv(name, raising=False)
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=80 * 2**20,
+             runtime_env={"working_dir": str(project)}, logging_level="WARNING")
+    yield
+    ray.shutdown()
+    mp.undo()
+
+
+def dispatch(project, data_root, results, k, *args):
+    return main(["dispatch", str(project / "benchmarks"), "-k", k, "--mnistperf-profile",
+                 "smoke", "--mnistperf-data", str(data_root), "--mnistperf-results",
+                 str(results), *args])
+
+
+def benchmarks(run_dir):
+    return {b["param"]: b for b in
+            json.loads((run_dir / "benchmark.json").read_text())["benchmarks"]}
+
+
+def compared(info):
+    return {k: v for k, v in info.items() if k not in NOT_COMPARED and "seconds" not in k}
+
+
+@pytest.fixture(scope="module")
+def dispatched(project, data_root, tmp_path_factory):
+    """The four smoke cases, dispatched: (exit code, stdout, run folder)."""
+    results, out = tmp_path_factory.mktemp("dispatched"), io.StringIO()
+    with contextlib.redirect_stdout(out):  # capsys is per test, this run is per module
+        code = dispatch(project, data_root, results, FOUR)
+    return code, out.getvalue(), (results / "latest").resolve()
+
+
+def test_dispatched_cases_equal_a_local_run_but_for_timing(dispatched, project, data_root,
+                                                           tmp_path):
+    code, out, run_dir = dispatched
+    assert code == 0, out
+    progress = [line for line in out.splitlines() if line.startswith("dispatch: case ")]
+    assert len(progress) == 4 and all(re.fullmatch(
+        r"dispatch: case [1-4]/4 done mnist-resnet18-bs32-\S+-cpu ok in [\d.]+s; done [1-4], "
+        r"running [0-2], failed 0; elapsed \d+ s, about \d+ s left", line)
+        for line in progress), out
+    assert "done 4, running 0, failed 0" in out and f"wrote {run_dir}/" in out
+    data = json.loads((run_dir / "benchmark.json").read_text())
+    assert data["mnistperf"]["dispatched"] is True and data["machine_info"]["node"]
+    docs = [json.loads(p.read_text()) for p in (run_dir / "cases").glob("*.json")]
+    assert len(docs) == 4 and all(d["machine"]["node"] and d["run"] == run_dir.name
+                                  for d in docs)
+    local = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-k", FOUR, "--mnistperf-profile",
+         "smoke", "--mnistperf-data", str(data_root), "--mnistperf-results", str(tmp_path)],
+        cwd=project, capture_output=True, text=True)  # OMP_NUM_THREADS=1 from embedded_ray
+    assert local.returncode == 0, local.stdout
+    mine, theirs = benchmarks(run_dir), benchmarks((tmp_path / "latest").resolve())
+    assert sorted(mine) == sorted(theirs) and len(mine) == 4
+    for case_id, bench in theirs.items():
+        assert mine[case_id]["extra_info"]["status"] == "ok"
+        assert compared(mine[case_id]["extra_info"]) == compared(bench["extra_info"]), case_id
+
+
+def _without_run_lines(text):
+    return [line for line in text.splitlines()
+            if not line.startswith(("- run:", "- wall time:", "- harness overhead:"))]
+
+
+def test_tables_equal_the_report_of_the_records(dispatched, tmp_path, capsys):
+    _, _, run_dir = dispatched
+    copy = tmp_path / run_dir.name  # the records alone: report rebuilds benchmark.json
+    shutil.copytree(run_dir / "cases", copy / "cases")
+    assert main(["report", str(copy)]) == 0
+    ours, rebuilt = (run_dir / "tables.md").read_text(), (copy / "tables.md").read_text()
+    assert _without_run_lines(ours) == _without_run_lines(rebuilt)
+    assert "Test accuracy (%) — MNIST, cpu, 1 epoch" in ours
+
+
+def test_resume_after_a_finished_run_trains_nothing(dispatched, project, data_root, capsys):
+    _, _, run_dir = dispatched
+    assert dispatch(project, data_root, run_dir.parent, FOUR, "--mnistperf-resume") == 0
+    out = capsys.readouterr().out
+    assert (f"dispatch: resume: 4 of 4 cases taken from {run_dir}/, 0 to run; "
+            f"nothing to train") in out
+    assert "dispatch: case " not in out
+    again = benchmarks((run_dir.parent / "latest").resolve())
+    first = benchmarks(run_dir)
+    assert sorted(again) == sorted(first)
+    for case_id, bench in again.items():
+        assert bench["extra_info"]["resumed"] is True
+        assert bench["extra_info"]["test_accuracy"] == first[case_id]["extra_info"][
+            "test_accuracy"]
+
+
+def test_a_killed_worker_is_retried_and_the_run_completes(project, marks, data_root, tmp_path,
+                                                          capsys):
+    (marks / "arm").write_text("armed")
+    try:
+        code = dispatch(project, data_root, tmp_path, ONE, "--max-retries", "1")
+    finally:
+        (marks / "arm").unlink()
+    out = capsys.readouterr().out
+    assert (marks / "fired").exists(), out  # the first attempt was killed
+    assert code == 0 and "done mnist-resnet18-bs32-sgd-lr0.001-e1-cpu ok" in out, out
+    (bench,) = benchmarks((tmp_path / "latest").resolve()).values()
+    assert bench["extra_info"]["status"] == "ok"
+
+
+def test_without_ray_dispatch_prints_the_install_hint_and_exits_2(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    assert main(["dispatch", "-k", FOUR, "--mnistperf-profile", "smoke"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == ("mnistperf dispatch: error: Ray is not installed; install the "
+                            "extra: pip install -e '.[ray]'\n")
+    assert captured.out == ""
+
+
+def test_the_rest_of_the_package_never_imports_ray():
+    code = ("import sys, mnistperf.__main__, mnistperf.plugin, mnistperf.report.compose;"
+            "sys.exit('ray' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
