@@ -5,7 +5,6 @@
     python -m mnistperf report .benchmarks/.../0001_x.json --out results/x
     python -m mnistperf compare results/run-a results/run-b
     python -m mnistperf grid --profile quick            # every case id of a profile
-    python -m mnistperf dispatch -k "mnist and cpu" --mnistperf-profile smoke   # on Ray
 
 Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases, an --out
 that is a file or cannot be written) is one line on stderr and exit code 2, with

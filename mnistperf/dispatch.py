@@ -43,6 +43,7 @@ EXCLUDES = ["/results/", ".venv*", ".tox/", "/wheelhouse/", "/data/", ".git/",
 # resume is decided by the driver, and the data root is passed resolved.
 DRIVER_OPTIONS = {"mnistperf_results", "mnistperf_resume", "mnistperf_data",
                   "mnistperf_profile"}
+PATH_OPTIONS = ("--mnistperf-results", "--mnistperf-data", "--mnistperf-resume")
 TAIL = 20  # lines of a failed case's pytest output kept in its error
 
 
@@ -117,9 +118,6 @@ class _Collector:
         self.selection = Selection(cases, session.config.rootpath, settings, options)
 
 
-PATH_OPTIONS = ("--mnistperf-results", "--mnistperf-data", "--mnistperf-resume")
-
-
 def with_default_path(pytest_args: list[str]) -> list[str]:
     """`dispatch` without a path means ./benchmarks, as `pytest benchmarks` does. It
     must be given to pytest, not decided later: pytest finds the rootdir and the
@@ -151,7 +149,9 @@ def collect(pytest_args: list[str]) -> Selection:
 def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
              threads: int, rootpath: str) -> dict:
     """The Ray task: one case in a pytest subprocess, in the shipped project copy.
-    Returns its case documents (usually one; none for a skipped case)."""
+    Returns its case documents (one; none for a case pytest skipped) and seconds."""
+    import ray
+
     from mnistperf.store import read_cases
 
     start, node = time.perf_counter(), socket.gethostname()
@@ -161,8 +161,6 @@ def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
     env.setdefault("OMP_NUM_THREADS", str(threads))
     if not os.path.isdir(data_root) and env.get("MNISTPERF_DATA"):
         data_root = env["MNISTPERF_DATA"]  # another machine: its own copy of the datasets
-    import ray
-
     # The shipped copy is the worker's cwd; a job started without one (a caller's
     # ray.init) runs in the project itself, which then must be on this machine.
     shipped = (ray.get_runtime_context().runtime_env or {}).get("working_dir")
@@ -180,8 +178,7 @@ def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
                            f"a record; its last lines:\n{tail}")
     for doc in docs:  # workers need not share a filesystem: say where the case ran
         doc["machine"] = dict(doc.get("machine") or {}, node=node)
-    return {"docs": docs, "seconds": time.perf_counter() - start, "node": node,
-            "skipped": not docs}
+    return {"docs": docs, "seconds": time.perf_counter() - start}
 
 
 def _resume(selection: Selection, run_name: str) -> tuple[dict, Path | None]:
@@ -218,12 +215,19 @@ def _start_ray(ray, address: str | None, rootpath: Path) -> bool:
     # Ray ships local folders only for the whole job (ray.init), not per task.
     runtime_env = {"working_dir": str(rootpath), "excludes": EXCLUDES}
     if address:
-        ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING")
+        try:
+            ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING")
+        except ConnectionError as exc:
+            raise DispatchError(
+                f"--address {address}: cannot join that Ray cluster ({exc}); is it running, "
+                f"and where it uses token authentication, are RAY_AUTH_MODE=token and its "
+                f"token (RAY_AUTH_TOKEN or ~/.ray/auth_token) set here?") from None
     else:
         import torch
 
+        # "local": a new Ray even where `ray start` left a cluster address behind.
         # Small object store: only case documents travel through it.
-        ray.init(num_cpus=os.cpu_count(), num_gpus=torch.cuda.device_count(),
+        ray.init(address="local", num_cpus=os.cpu_count(), num_gpus=torch.cuda.device_count(),
                  include_dashboard=False, object_store_memory=100 * 2**20,
                  runtime_env=runtime_env, logging_level="WARNING")
     return True
@@ -306,8 +310,6 @@ def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
              t0: float) -> int:
     """Submit every case, store documents as they arrive; the number of cases that
     failed without a record."""
-    from mnistperf.store import write_case
-
     task = ray.remote(run_case)
     data_root = str(Path(selection.settings.data_root).resolve())
     refs = {}
@@ -321,38 +323,56 @@ def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
         ).remote(case.nodeid, selection.options, data_root, gpus == 0,
                  max(1, int(args.cpus_per_case)), str(selection.rootpath))
         refs[ref] = (case, 0 < gpus < 1)
-    slots = max(1, int(ray.cluster_resources().get("CPU", 1) // args.cpus_per_case))
-    pending, seconds, failed, n = list(refs), [], 0, 0
+    # How many cases run at once: what the cluster's CPUs (and GPUs) allow.
+    total = ray.cluster_resources()
+    slots = int(total.get("CPU", 1) // args.cpus_per_case)
+    if any(c.gpu for c in todo) and args.gpus_per_case > 0:
+        slots = min(slots, int(total.get("GPU", 0) // args.gpus_per_case))
+    slots, pending, failed = max(1, slots), list(refs), []
+    try:
+        _gather(ray, refs, pending, failed, slots, run_dir, t0)
+    except KeyboardInterrupt:  # what finished is stored; the run is written from it
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        print(f"dispatch: interrupted; {len(pending)} cases did not finish")
+    return len(failed) + len(pending)
+
+
+def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: Path,
+            t0: float) -> None:
+    """Store each case's documents as its task ends and say how far the run is.
+    `pending` shrinks and `failed` (cases without a record) grows in place, so that
+    an interrupt leaves both true."""
+    from mnistperf.store import write_case
+
+    seconds, n = [], 0
     while pending:
-        try:
-            ready, pending = ray.wait(pending, num_returns=1)
-        except KeyboardInterrupt:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            print(f"dispatch: interrupted; {len(pending)} cases not finished")
-            return failed + len(pending)
+        ready, pending[:] = ray.wait(pending, num_returns=1)
         (case, shared), n = refs[ready[0]], n + 1
         try:
             out = ray.get(ready[0])
-        except Exception as exc:  # RayTaskError, WorkerCrashedError after the retries
-            failed += 1
-            print(f"dispatch: case {n}/{len(refs)} FAILED {case.case_id}: "
-                  + str(exc).strip().splitlines()[-1][:300])
+        except Exception as exc:  # RayTaskError, or WorkerCrashedError after the retries
+            failed.append(case.case_id)
+            # A task's error carries the case's exception (its first line says why,
+            # then pytest's last lines); Ray's own errors are the exception itself.
+            lines = str(getattr(exc, "cause", None) or exc).strip().splitlines() or [repr(exc)]
+            print(f"dispatch: case {n}/{len(refs)} FAILED {case.case_id} (no record): "
+                  f"{lines[0]}" + "".join(f"\n    {line}" for line in lines[1:TAIL + 1]))
             continue
         for doc in out["docs"]:
             doc["run"] = run_dir.name
-            if shared:  # another case ran on the same GPU at the same time
+            if shared:  # other cases may have run on the same GPU at the same time
                 doc["benchmark"]["extra_info"]["timing_shared"] = True
             write_case(run_dir, doc)
         seconds.append(out["seconds"])
         status = out["docs"][0]["status"] if out["docs"] else "skipped"
         left = len(pending)
+        # Cases finish in waves of `slots` at a time: mean case time per wave left.
         eta = sum(seconds) / len(seconds) * left / max(1, min(left, slots))
         print(f"dispatch: case {n}/{len(refs)} done {case.case_id} {status} in "
-              f"{out['seconds']:.1f}s; done {n - failed}, running {min(left, slots)}, "
-              f"failed {failed}; elapsed {time.perf_counter() - t0:.0f} s, "
+              f"{out['seconds']:.1f}s; done {n - len(failed)}, running {min(left, slots)}, "
+              f"failed {len(failed)}; elapsed {time.perf_counter() - t0:.0f} s, "
               f"about {eta:.0f} s left", flush=True)
-    return failed
 
 
 def _finish(run_dir: Path, selection: Selection, started: datetime, t0: float,
@@ -393,5 +413,5 @@ def _finish(run_dir: Path, selection: Selection, started: datetime, t0: float,
         print(line)
     print(render_terminal(build_tables(run)))
     print(f"\ndispatch: wrote {run_dir}/ (cases/, tables.md, CSVs, figures, index.html, "
-          f"benchmark.json)" + (f"; {failed} cases failed without a record" if failed else ""))
+          f"benchmark.json)" + (f"; {failed} cases ended without a record" if failed else ""))
     return 1 if failed else 0

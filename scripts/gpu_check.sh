@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The GPU checks of the performance issue, in one call (under 8 minutes on one H200):
 #   1. the paper protocol: ResNet-18, FashionMNIST, batch 16, Adam, lr 0.001, AMP,
-#      10 epochs at 224x224x3 (seed on a T4: 649 s; target here: <= 60 s);
+#      10 epochs at 224x224x3 (the study on a T4: 649 s; target here: <= 60 s);
 #   2. time to 99 % MNIST validation accuracy (ResNet-18, batch 32, Adam, lr 0.001,
 #      same protocol; target <= 10 s);
-#   3. the input-pipeline ratio, harness vs seed pipeline, at batch 16 and 32.
+#   3. the input-pipeline ratio, harness vs the study's pipeline, at batch 16 and 32.
 # All three run as one pytest session, so results/<run>/ holds their tables; a
 # short summary table is printed last. Without CUDA it falls back to the CPU at
 # smoke sizes (a check that the script works, not GPU figures).
@@ -140,7 +140,7 @@ pipes = {(i["input_size"], i["batch_size"], i["pipeline"]): i for i in infos
 for (size, bs, pipe), i in sorted(pipes.items()):
     base = pipes.get((size, bs, "study")) or pipes.get((size, bs, "seed"))  # named "seed" before 0.2
     if pipe == "fast" and base:
-        rows.append([f"pipeline {size}px bs{bs}", f"seed {base['images_per_second']:.0f} img/s",
+        rows.append([f"pipeline {size}px bs{bs}", f"study {base['images_per_second']:.0f} img/s",
                      f"fast {i['images_per_second']:.0f} img/s",
                      f"ratio {i['images_per_second'] / base['images_per_second']:.2f}x"])
 gpu = ((data.get("machine_info") or {}).get("mnistperf") or {}).get("gpu")

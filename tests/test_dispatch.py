@@ -62,8 +62,8 @@ def project(tmp_path_factory, marks):
     return path
 
 
-@pytest.fixture(scope="module", autouse=True)
-def embedded_ray(project):
+@pytest.fixture(scope="module")
+def embedded_ray(project, tmp_path_factory):
     # Workers inherit this environment: one torch thread, as in the local run below,
     # so that CPU training gives the same numbers in both.
     mp = pytest.MonkeyPatch()
@@ -71,8 +71,12 @@ def embedded_ray(project):
         mp.setenv(name, "1")
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):
         mp.delenv(name, raising=False)
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=80 * 2**20,
-             runtime_env={"working_dir": str(project)}, logging_level="WARNING")
+    # "local": a Ray of its own, even where `ray start` left a cluster address behind.
+    # Workers' temporary folders go under pytest's: a killed worker cannot remove its own.
+    workers_tmp = str(tmp_path_factory.mktemp("workers-tmp"))
+    ray.init(address="local", num_cpus=2, include_dashboard=False,
+             object_store_memory=80 * 2**20, logging_level="WARNING",
+             runtime_env={"working_dir": str(project), "env_vars": {"TMPDIR": workers_tmp}})
     yield
     ray.shutdown()
     mp.undo()
@@ -94,7 +98,7 @@ def compared(info):
 
 
 @pytest.fixture(scope="module")
-def dispatched(project, data_root, tmp_path_factory):
+def dispatched(embedded_ray, project, data_root, tmp_path_factory):
     """The four smoke cases, dispatched: (exit code, stdout, run folder)."""
     results, out = tmp_path_factory.mktemp("dispatched"), io.StringIO()
     with contextlib.redirect_stdout(out):  # capsys is per test, this run is per module
@@ -160,15 +164,22 @@ def test_resume_after_a_finished_run_trains_nothing(dispatched, project, data_ro
             "test_accuracy"]
 
 
-def test_a_killed_worker_is_retried_and_the_run_completes(project, marks, data_root, tmp_path,
-                                                          capsys):
+def test_a_killed_worker_is_retried_and_the_run_completes(embedded_ray, project, marks, data_root,
+                                                          tmp_path, capsys):
     (marks / "arm").write_text("armed")
     try:
+        # No retries: the case fails without a record, the command says so and exits 1.
+        assert dispatch(project, data_root, tmp_path, ONE, "--max-retries", "0") == 1
+        out = capsys.readouterr().out
+        assert "dispatch: case 1/1 FAILED mnist-resnet18-bs32-sgd-lr0.001-e1-cpu (no record)" \
+            in out and "no case records; no run folder written" in out, out
+        assert (marks / "fired").exists() and not list(tmp_path.iterdir())
+        (marks / "fired").unlink()
         code = dispatch(project, data_root, tmp_path, ONE, "--max-retries", "1")
     finally:
         (marks / "arm").unlink()
     out = capsys.readouterr().out
-    assert (marks / "fired").exists(), out  # the first attempt was killed
+    assert (marks / "fired").exists(), out  # the first attempt was killed again
     assert code == 0 and "done mnist-resnet18-bs32-sgd-lr0.001-e1-cpu ok" in out, out
     (bench,) = benchmarks((tmp_path / "latest").resolve()).values()
     assert bench["extra_info"]["status"] == "ok"

@@ -177,14 +177,15 @@ def test_report_of_a_json_file_defaults_to_the_results_folder(tmp_path, monkeypa
     assert main(["report", str(path)]) == 0
     out = tmp_path / "res" / "report-0001_saved"
     assert (out / "tables.md").is_file() and (out / "index.html").is_file()
-    assert capsys.readouterr().out == f"wrote 5 files to {out}/ (1 cases from {path})\n"
+    assert capsys.readouterr().out == f"wrote 8 files to {out}/ (1 cases from {path})\n"
 
 
 def test_compare_command_and_its_missing_path_error(tmp_path, capsys):
-    a = write(tmp_path / "a.json", bench_json([train_info(acc=90.0)], seconds=[10.0]))
-    b = write(tmp_path / "b.json", bench_json([train_info(acc=91.25)], seconds=[12.5]))
+    # compare shows the tables' time: the records' training seconds
+    a = write(tmp_path / "a.json", bench_json([train_info(acc=90.0, train_seconds=10.0)]))
+    b = write(tmp_path / "b.json", bench_json([train_info(acc=91.25, train_seconds=12.5)]))
     assert main(["compare", str(a), str(b)]) == 0
-    row = capsys.readouterr().out.splitlines()[5]
+    row = capsys.readouterr().out.splitlines()[6]
     assert row.split() == ["mnist-resnet18-bs16-adam-lr0.001-e2-cpu", "90.00", "91.25", "+1.25",
                            "10.00", "12.50", "+2.50", "+25.0%"]
     assert main(["compare", str(a), str(tmp_path / "missing")]) == 2

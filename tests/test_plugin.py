@@ -146,7 +146,8 @@ def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(fake_p
     assert data["mnistperf"]["run"] == latest.resolve().name
     assert data["machine_info"]["mnistperf"]["device_kind"] == "cpu-only"
     assert sorted(p.name for p in latest.iterdir()) == [
-        "benchmark.json", "cases", "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png",
+        "accuracy-vs-time-mnist.png", "benchmark.json", "cases", "cases.csv",
+        "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png", "curves.csv",
         "index.html", "mnist-cpu-accuracy.csv", "mnist-cpu-time.csv", "tables.md"]
 
     out = project.path / "rerendered"

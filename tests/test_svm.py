@@ -33,7 +33,8 @@ def test_grid_ids_and_profile_sizes():
         "fashion-svm-rbf-sklearn-cpu", "fashion-svm-rbf-sklearnex-cpu",
         "fashion-svm-poly-sklearn-cpu", "fashion-svm-poly-sklearnex-cpu"]
     assert (cases[0].train_size, cases[0].test_size) == (42000, 12000)
-    assert svm_grid(get_profile("smoke"))[0].train_size == 1000
+    # the networks' training images (see test_config: like with like)
+    assert svm_grid(get_profile("smoke"))[0].train_size == 512
     assert (cases[0].C, cases[0].gamma, cases[0].degree) == (1.0, "scale", 3)
 
 

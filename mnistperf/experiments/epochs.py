@@ -80,8 +80,13 @@ def figures(run) -> dict:
     fig = new_figure(figsize=(9, 4.8))
     ax = fig.subplots()
     shorts = set()
+    # Colour per dataset, line per device: the same seed on cpu and gpu gives near
+    # identical curves, which must stay told apart where they overlap.
+    colours = dict(zip(DATASETS, ("tab:blue", "tab:orange")))
     for r in records:
-        plot_curve(ax, r.val_accuracy, marker="o", markersize=4,
+        gpu = r.device == "gpu"
+        plot_curve(ax, r.val_accuracy, "--" if gpu else "-", marker="s" if gpu else "o",
+                   markersize=4, color=colours.get(r.dataset),
                    label=f"{DATASET_TITLES.get(r.dataset)} ({r.device})")
         shorts |= {e for e in r.checkpoints if e != r.epochs}
     for short in sorted(shorts):

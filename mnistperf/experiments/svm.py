@@ -91,12 +91,12 @@ def tables(run) -> list[Table]:
         out.append(Table(
             name="svm-vs-resnet",
             title="Classical vs deep: best SVM and best ResNet per dataset",
-            columns=[Column("dataset"), Column("best SVM"), Column("acc %", ".2f"),
-                     Column("fit s", ".1f"), Column("best ResNet"), Column("acc %", ".2f"),
-                     Column("train s", ".1f")],
+            columns=[Column("dataset"), Column("best SVM"), Column("SVM acc %", ".2f"),
+                     Column("SVM fit s", ".1f"), Column("best ResNet"),
+                     Column("ResNet acc %", ".2f"), Column("ResNet train s", ".1f")],
             rows=deep_rows,
-            note="best = highest test accuracy among the cases of this run; sizes differ by "
-                 "profile (see the tables above)"))
+            note="best = highest test accuracy among the cases of this run; every profile "
+                 "trains the SVMs and both networks on the same images"))
     return out
 
 

@@ -170,8 +170,8 @@ def run_train_case(benchmark, mnistperf_settings, progress):
             seeded = config.replace(seed=seeds[max(n, 0)])
             if len(seeds) > 1:
                 progress("warm-up round" if n < 0 else
-                         f"{'round' if timed else 'seed'} {n + 1}/{len(seeds)} "
-                         f"(seed {seeded.seed})")
+                         f"round {n + 1}/{len(seeds)} (seed {seeded.seed})" if timed else
+                         f"seed {seeded.seed} ({n + 1}/{len(seeds)})")
             return (seeded, batches, batches.device), {"progress": progress,
                                                        "deadline": deadline}
 

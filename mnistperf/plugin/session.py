@@ -283,8 +283,8 @@ def bs_version() -> str:
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter):
-    from mnistperf.report.compose import build_tables
-    from mnistperf.report.render import header_lines, render_terminal
+    from mnistperf.report.compose import terminal
+    from mnistperf.report.render import header_lines
 
     tr = terminalreporter
     saved = tr.config.stash.get(_SAVED, None)
@@ -293,7 +293,7 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_sep("=", "mnistperf")
         for line in header_lines(run):
             tr.write_line(line)
-        tr.write_line(render_terminal(build_tables(run)))
+        tr.write_line(terminal(run))
         tr.write_line("")
         tr.write_line(f"mnistperf: wrote {run_dir}/ (cases/, tables.md, CSVs, figures, "
                       f"index.html, benchmark.json)")

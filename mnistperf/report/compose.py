@@ -24,6 +24,7 @@ from mnistperf.report.render import (
     PageFigure, Section, render_html, render_markdown, render_terminal, write_csv,
 )
 from mnistperf.report.run import Run, parse_run
+from mnistperf.report.study import claim_lines
 from mnistperf.report.tables import Column, Table, present, value_cell
 from mnistperf.store import CASES, atomic_write, point_latest
 
@@ -96,12 +97,13 @@ def best_table(run: Run) -> Table:
 
 
 def markdown(run: Run) -> str:
-    return render_markdown(run, build_tables(run), build_findings(run))
+    return render_markdown(run, build_tables(run), build_findings(run), claim_lines(run))
 
 
 def terminal(run: Run) -> str:
-    """The tables, then the findings, as the session's end prints them."""
-    return render_terminal(build_tables(run), build_findings(run))
+    """The tables, then the findings and the study's claims, as the session's end
+    prints them."""
+    return render_terminal(build_tables(run), build_findings(run), claim_lines(run))
 
 
 def write_report(run: Run, out_dir: str | Path) -> list[Path]:
@@ -116,7 +118,8 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     sections, found = build_sections(run), build_findings(run)
     tables = [table for section in sections for table in section.tables]
     written.append(out / "tables.md")
-    (out / "tables.md").write_text(render_markdown(run, tables, found))
+    claims = claim_lines(run)
+    (out / "tables.md").write_text(render_markdown(run, tables, found, claims))
     for table in tables:
         write_csv(table, out / f"{table.name}.csv")
         written.append(out / f"{table.name}.csv")
@@ -129,7 +132,8 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     files = ["cases.csv", "curves.csv", "tables.md"]
     files += [name for name in ("benchmark.json",) if (out / name).is_file()]
     files += ["cases/"] if (out / CASES).is_dir() else []
-    (out / "index.html").write_text(render_html(run, sections, found, best_table(run), files))
+    (out / "index.html").write_text(render_html(run, sections, found, best_table(run), files,
+                                                claims))
     written.append(out / "index.html")
     return written
 

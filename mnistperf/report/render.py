@@ -2,11 +2,17 @@
 
     lines = header_lines(run)
     text = render_markdown(run, tables, findings)
-    write_csv(table, path)
-    page = render_html(run, tables, findings, pngs)   # one self-contained file
+    text = render_terminal(tables, findings)          # findings after the tables
+    write_csv(table, path)                            # headers made unique
+    page = render_html(run, sections, findings, best, files)   # one self-contained file
 
-Tables arrive built (see `compose`); this module only formats them. The page is
-filled from a `string.Template`, so its markup lives in one place.
+Tables and figures arrive built and grouped per experiment (`Section`, see
+`compose`); this module only formats them. Rendering decides presentation only:
+a time-to-target column that no case reached is left out of the terminal and
+the page (never of tables.md or the CSV), and on the page a device that ran none
+of a table's cases is one line instead of rows of dashes. The page is filled
+from a `string.Template`, so its markup lives in one place; it fetches nothing
+(figures are data: URIs, links are relative to the run folder).
 """
 
 from __future__ import annotations
@@ -18,10 +24,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Template
 
-from mnistperf.config import DEVICES
+from mnistperf.config import DEVICES, MODEL_TITLES
 from mnistperf.records import NOT_RUN
 from mnistperf.report.run import Run
 from mnistperf.report.tables import Table, present
+
+
+def _sizes_line(records) -> str:
+    """What the run trained, next to its numbers: images per model, SVM images, epochs."""
+    def sizes(rs):
+        return "/".join(f"{n:,}" for n in sorted({r.train_size for r in rs})) or NOT_RUN
+
+    grid = [r for r in records if r.kind == "resnet" and r.experiment == "grid"]
+    models = sorted({r.model for r in grid})
+    parts = [f"{MODEL_TITLES.get(m, m)} {sizes([r for r in grid if r.model == m])}"
+             for m in models]
+    svms = [r for r in records if r.kind == "svm"]
+    if svms:
+        parts.append(f"SVMs {sizes(svms)}")
+    epochs = "/".join(str(e) for e in sorted({r.epochs for r in grid}))
+    return ("training images: " + (", ".join(parts) or NOT_RUN)
+            + (f"; grid epochs: {epochs}" if epochs else ""))
 
 
 def header_lines(run: Run) -> list[str]:
@@ -37,6 +60,7 @@ def header_lines(run: Run) -> list[str]:
         f" (started {meta.get('started_utc') or run.data.get('datetime', NOT_RUN)})",
         f"profile: {', '.join(profiles)}; seed: {', '.join(seeds)}; "
         f"cases: {len(records)}; devices: {', '.join(devices)}",
+        _sizes_line(records),
         f"torch {machine.get('torch', NOT_RUN)}, torchvision "
         f"{machine.get('torchvision', NOT_RUN)}, CUDA {cuda or 'none'}, GPU "
         f"{machine.get('gpu') or 'none'}, {machine.get('torch_threads', NOT_RUN)} torch threads",
@@ -54,7 +78,11 @@ def header_lines(run: Run) -> list[str]:
     ]
 
 
-def render_markdown(run: Run, tables: list[Table], findings: list[str]) -> str:
+CLAIMS_TITLE = "The study's claims (this run's verdict)"
+
+
+def render_markdown(run: Run, tables: list[Table], findings: list[str],
+                    claims: list[str] = ()) -> str:
     parts = ["# mnistperf run", ""]
     parts += [f"- {line}" for line in header_lines(run)]
     if findings:
@@ -64,10 +92,13 @@ def render_markdown(run: Run, tables: list[Table], findings: list[str]) -> str:
         if table.note:
             parts += [table.note, ""]
         parts.append(table.render())
+    if claims:
+        parts += ["", f"## {CLAIMS_TITLE}", ""] + [f"- {line}" for line in claims]
     return "\n".join(parts) + "\n"
 
 
-def render_terminal(tables: list[Table], findings: list[str] = ()) -> str:
+def render_terminal(tables: list[Table], findings: list[str] = (),
+                    claims: list[str] = ()) -> str:
     """The tables as plain text, then the findings (read after the numbers they
     summarise). A time table's "to target s" columns are left out when no case in
     it reached the target, with one note saying so."""
@@ -81,6 +112,8 @@ def render_terminal(tables: list[Table], findings: list[str] = ()) -> str:
         parts.append(table.render("simple"))
     if findings:
         parts += ["", "Findings"] + [f"- {line}" for line in findings]
+    if claims:
+        parts += ["", CLAIMS_TITLE] + [f"- {line}" for line in claims]
     return "\n".join(parts)
 
 
@@ -245,7 +278,8 @@ def figure_id(name: str) -> str:
 
 
 def render_html(run: Run, sections: list[Section], findings: list[str],
-                best: Table | None = None, files: list[str] = ()) -> str:
+                best: Table | None = None, files: list[str] = (),
+                claims: list[str] = ()) -> str:
     """One self-contained page: header, links to the run's files, the best
     configurations, the findings, contents, then per experiment its tables and
     right after them its figures (PNG as data: URIs, nothing fetched)."""
@@ -256,6 +290,8 @@ def render_html(run: Run, sections: list[Section], findings: list[str],
         top.append(("best", best.title))
     if findings:
         top.append(("findings", "Findings"))
+    if claims:
+        top.append(("claims", CLAIMS_TITLE))
     contents += [f'<li><a href="#{i}">{esc(t)}</a></li>' for i, t in top]
     for section in sections:
         items = [f'<li><a href="#{esc(t.name)}">{esc(t.title)}</a></li>'
@@ -281,6 +317,9 @@ def render_html(run: Run, sections: list[Section], findings: list[str],
     if findings:
         found = "\n".join(['<h2 id="findings">Findings</h2>', "<ul>",
                            *[f"<li>{esc(line)}</li>" for line in findings], "</ul>"])
+    if claims:
+        found += "\n".join(["", f'<h2 id="claims">{esc(CLAIMS_TITLE)}</h2>', "<ul>",
+                            *[f"<li>{esc(line)}</li>" for line in claims], "</ul>"])
     links = " · ".join(f'<a href="{esc(f)}">{esc(f)}</a>' for f in files)
     csvs = ", ".join(f'<a href="{esc(t.name)}.csv">{esc(t.name)}.csv</a>'
                      for s in sections for t in s.tables)
