@@ -134,9 +134,20 @@ def collect(pytest_args: list[str]) -> Selection:
     import pytest
 
     collector, out = _Collector(), StringIO()
-    with redirect_stdout(out):  # the collect-only listing is noise unless it failed
-        code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider",
-                            *with_default_path(pytest_args)], plugins=[collector])
+    modules = set(sys.modules)
+    try:
+        with redirect_stdout(out):  # the collect-only listing is noise unless it failed
+            code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider",
+                                *with_default_path(pytest_args)], plugins=[collector])
+    finally:
+        # Collection imported the benchmark files under their bare names (test_svm,
+        # conftest, ...): drop them, or a later pytest run in this process would find
+        # a same-named module from another folder ("import file mismatch").
+        for name in set(sys.modules) - modules:
+            if not name.startswith(("mnistperf", "_pytest", "pytest")):
+                file = getattr(sys.modules[name], "__file__", None) or ""
+                if file and not file.startswith(sys.prefix) and "site-packages" not in file:
+                    del sys.modules[name]
     if code not in (0, 5) or collector.selection is None:
         sys.stderr.write(out.getvalue())
         raise DispatchError(f"pytest could not collect the cases (exit code {int(code)}; "
