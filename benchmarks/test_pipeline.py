@@ -18,8 +18,9 @@ def test_steps(benchmark, pipeline_case, pipeline_batches, progress):
     def one_round():
         rounds.append(measure_throughput(t, pipeline_batches, pipeline_batches.device,
                                          pipeline_case.steps, pipeline_case.warmup))
-        progress(f"round {len(rounds)}: {rounds[-1].images_per_second:.1f} img/s over "
-                 f"{rounds[-1].steps} steps")
+        n = len(rounds) - TIMING_WARMUP
+        progress(f"{'warm-up round' if n < 1 else f'round {n}/{TIMING_ROUNDS}'}: "
+                 f"{rounds[-1].images_per_second:.1f} img/s over {rounds[-1].steps} steps")
 
     # Speed is this experiment's question: a warm-up round, then timed rounds.
     benchmark.pedantic(one_round, rounds=TIMING_ROUNDS, warmup_rounds=TIMING_WARMUP,

@@ -70,6 +70,16 @@ def new_run_dir(results_dir: str | Path, run_name: str) -> Path:
     return candidate
 
 
+def append_event(run_dir: Path, event: str, **fields) -> None:
+    """One line of events.jsonl: what happened when (run and case start and end,
+    epochs, evaluations), in the spirit of MLPerf's result log."""
+    import time
+
+    line = json.dumps({"time": round(time.time(), 3), "event": event, **fields}, default=str)
+    with open(run_dir / "events.jsonl", "a") as fh:
+        fh.write(line + "\n")
+
+
 def write_case(run_dir: Path, doc: dict) -> Path:
     path = run_dir / CASES / f"{doc['case_id']}.json"
     atomic_write(path, json.dumps(dict(doc, format=FORMAT), indent=2, default=str) + "\n")

@@ -63,6 +63,10 @@ class DeviceClock:
         self.seconds = now(self.device) - self._start
         return False
 
+    def elapsed(self) -> float:
+        """Host seconds since the block began (no synchronise: for progress only)."""
+        return time.perf_counter() - self._start
+
 
 class PeakMemory:
     """Peak memory over a `with` block.

@@ -38,6 +38,8 @@ from mnistperf.timing import DeviceClock, PeakMemory, cudnn_autotuning
 # Check the loss for NaN/inf every this many steps: each check is a host sync on
 # CUDA, so not every step, but often enough that a diverged run stops early.
 DIVERGENCE_CHECK_STEPS = 50
+# Within an epoch, a progress line at most this often.
+PROGRESS_SECONDS = 10.0
 
 
 @dataclass
@@ -217,6 +219,8 @@ def _train(config, batches, device, progress, result: RunResult, deadline) -> No
     result.params = count_params(model)
     result.amp_dtype = str(dtype).replace("torch.", "") if dtype else None
     order = torch.Generator().manual_seed(config.seed + 1)
+    steps_per_epoch = -(-config.train_size // config.batch_size)
+    last_line = time.perf_counter()
 
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -244,6 +248,12 @@ def _train(config, batches, device, progress, result: RunResult, deadline) -> No
                     result.status = "timeout"
                     break
                 step += 1
+                if progress and time.perf_counter() - last_line >= PROGRESS_SECONDS:
+                    # A long epoch says where it is (reading the loss syncs the device,
+                    # once per PROGRESS_SECONDS only).
+                    last_line = time.perf_counter()
+                    progress(f"epoch {epoch}/{config.epochs} step {step}/{steps_per_epoch} "
+                             f"loss {loss.item():.4f} {clock.elapsed():.0f}s")
         result.train_seconds += clock.seconds
         if result.status == "timeout":
             result.message = (f"timeout during epoch {epoch}; {epoch - 1} of {config.epochs} "

@@ -72,7 +72,7 @@ def test_contents_link_every_table_and_figure_in_page_order(fixture_page):
     page = Page(text)
     tables = [t.name for s in sections for t in s.tables]
     figures = ["fig-" + Path(f.name).stem for s in sections for f in s.figures]
-    assert len(figures) == 11 and len(tables) >= 10
+    assert len(figures) == 11 and len(tables) >= 9  # no svm-vs-resnet: its SVMs saw other images
     linked = page.contents()
     assert set(tables + figures + ["best", "findings"]) <= set(linked)
     assert all(target in page.ids for target in linked)  # no link into nowhere

@@ -148,6 +148,7 @@ def test_session_writes_a_run_folder_that_report_reproduces_byte_for_byte(fake_p
     assert sorted(p.name for p in latest.iterdir()) == [
         "accuracy-vs-time-mnist.png", "benchmark.json", "cases", "cases.csv",
         "curves-mnist-resnet18-cpu.png", "curves-mnist-resnet50-cpu.png", "curves.csv",
+        "events.jsonl",
         "index.html", "mnist-cpu-accuracy.csv", "mnist-cpu-time.csv", "tables.md"]
 
     out = project.path / "rerendered"
@@ -229,3 +230,25 @@ def test_timing_cases_run_a_warm_up_then_three_timed_rounds(bench_project):
     assert pin["extra_info"]["train_seconds"] == sorted(pin["extra_info"]["round_seconds"])[1]
     assert len(pipe["extra_info"]["round_images_per_second"]) == 3
     assert pin["group"] == "resnet training" and pipe["group"] == "pipeline steps"
+
+
+def test_progress_says_case_n_of_m_with_an_estimate_and_logs_events(bench_project):
+    result = bench_project.runpytest_subprocess(
+        "benchmarks", "-k", "mnist and resnet18 and bs32 and adam and cpu and not pin and not "
+        "pipe and not e4", "--mnistperf-profile", "smoke")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "mnistperf: case 1/2 start mnist-resnet18-bs32-adam-lr0.001-e1-cpu",
+        "*mnistperf: case 1/2 done mnist-resnet18-bs32-adam-lr0.001-e1-cpu ok in * s; elapsed *, "
+        "about * left",
+        "mnistperf: case 2/2 start mnist-resnet18-bs32-adam-lr0.0001-e1-cpu",
+        "*mnistperf: case 2/2 done mnist-resnet18-bs32-adam-lr0.0001-e1-cpu ok in *; done",
+    ])
+    run_dir = (bench_project.path / "results" / "latest").resolve()
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "run_start" and kinds[-1] == "run_end"
+    assert kinds.count("case_start") == kinds.count("case_end") == 2
+    assert events[-1]["statuses"] == {"ok": 2}
+    assert any(e["event"] == "progress" and e["message"].startswith("epoch 1/1 loss")
+               for e in events)

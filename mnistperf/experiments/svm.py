@@ -34,6 +34,15 @@ def _speedup(base: SvmRecord | None, fast: SvmRecord | None, keys: tuple[str, ..
     return sum(getattr(base, k) for k in keys) / quick if quick > 0 else None
 
 
+def _same_images(run, svms):
+    """The grid's networks trained on the SVMs' images (same size, same split):
+    a network that saw other data is never set against an SVM."""
+    from mnistperf.experiments.grid import grid_records
+
+    sizes = {r.train_size for r in svms}
+    return [r for r in grid_records(run) if r.train_size in sizes]
+
+
 def _best(records, dataset):
     ok = [r for r in records if r.dataset == dataset and r.ok]
     return max(ok, key=lambda r: r.test_accuracy, default=None)
@@ -76,7 +85,7 @@ def tables(run) -> list[Table]:
              "speed-up = scikit-learn time / scikit-learn-intelex time for the same dataset "
              "and kernel; pixels scaled to [0, 1], C=1, gamma='scale', degree 3 (scikit-learn's "
              "defaults: the study does not state its own)")]
-    resnets = run.records("resnet")
+    resnets = _same_images(run, records)
     if any(r.ok for r in resnets):
         deep_rows = []
         for dataset in present([r.dataset for r in records], DATASETS):
@@ -127,7 +136,8 @@ def figures(run) -> dict:
 
 def findings(run) -> list[str]:
     out = []
-    svms, nets = run.records("svm"), run.records("resnet")
+    svms = run.records("svm")
+    nets = _same_images(run, svms)
     for dataset in DATASETS:
         svm, net = _best(svms, dataset), _best(nets, dataset)
         if svm is None or net is None:

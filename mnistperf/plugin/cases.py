@@ -13,7 +13,8 @@ from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig
 from mnistperf.data import DataFileError, DatasetNotFoundError, make_batches
 from mnistperf.device import NO_CUDA_REASON, cuda_available, resolve_device
 from mnistperf.experiments import get_experiment
-from mnistperf.plugin.options import _RESUMED, get_settings
+from mnistperf.plugin.options import _RESUMED, _RUN_DIR, get_settings
+from mnistperf.store import append_event
 from mnistperf.settings import Settings
 
 NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
@@ -95,7 +96,11 @@ def progress(request):
     capman = request.config.pluginmanager.get_plugin("capturemanager")
     name = request.node.callspec.id if hasattr(request.node, "callspec") else request.node.name
 
+    run_dir = request.config.stash.get(_RUN_DIR, None)
+
     def emit(message: str) -> None:
+        if run_dir is not None and run_dir.is_dir():
+            append_event(run_dir, "progress", case=name, message=message)
         if reporter is None:
             return
         if capman is not None:

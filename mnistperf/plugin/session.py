@@ -20,13 +20,16 @@ from mnistperf.plugin.options import (
     _NOTES, _RESUMED, _RUN_DIR, _RUN_NAME, _SAVED, _START, CASE_FIXTURES, GROUPS,
     get_settings,
 )
+from mnistperf.progress import Sweep, work_units
 from mnistperf.store import (
-    StoreError, case_document, config_dict, new_run_dir, read_cases, run_json,
+    StoreError, append_event, case_document, config_dict, new_run_dir, read_cases, run_json,
     single_round_stats, write_case,
 )
 
 _STARTED = pytest.StashKey[float]()  # when the case's protocol began
 _STORED = pytest.StashKey[bool]()  # its record is saved
+_STATUS = pytest.StashKey[str]()  # the status it was saved with
+_SWEEP = pytest.StashKey[Sweep]()  # progress over the session's cases
 
 
 def _case_of(item):
@@ -98,6 +101,21 @@ def pytest_collection_finish(session):
             pytest.exit(str(exc), returncode=4)
     if settings.resume is not None:
         _resolve_resume(config, settings, items)
+    from mnistperf.experiments import get_experiment
+    from mnistperf.experiments.base import TIMING_ROUNDS, TIMING_WARMUP
+
+    def rounds(c):
+        experiment = getattr(c, "experiment", None) or getattr(getattr(c, "train", None),
+                                                               "experiment", "svm")
+        timed = get_experiment(experiment).timing_rounds
+        return TIMING_ROUNDS + TIMING_WARMUP if timed else settings.repeats
+
+    resumed = config.stash.get(_RESUMED, {})
+    config.stash[_SWEEP] = Sweep({_case_of(i)[1].case_id: work_units(_case_of(i)[1],
+                                                                     rounds(_case_of(i)[1]))
+                                  for i in items if i.nodeid not in resumed})
+    append_event(_make_run_dir(config), "run_start", run=config.stash[_RUN_NAME],
+                 profile=settings.profile.name, cases=len(items), to_run=len(items) - len(resumed))
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     for line in config.stash[_NOTES]:
         reporter.write_line(line)
@@ -124,14 +142,37 @@ def pytest_runtest_protocol(item, nextitem):
     """An interrupt (Ctrl-C, SIGTERM) at any point of a case, setup included,
     records it as interrupted before the session ends."""
     item.stash[_STARTED] = time.perf_counter()
+    case, sweep = _case_of(item), item.config.stash.get(_SWEEP, None)
+    run_dir = item.config.stash.get(_RUN_DIR, None)
+    tracked = case is not None and sweep is not None and case[1].case_id in sweep.work
+    if tracked:
+        _say(item.config, sweep.start(case[1].case_id))
+        append_event(run_dir, "case_start", case=case[1].case_id)
     try:
         return (yield)
     except KeyboardInterrupt as exc:
-        case = _case_of(item)
         if case is not None and not item.stash.get(_STORED, False):
             _record_failure(item, case[1], "interrupted",
                             f"interrupted ({exc or 'SIGINT'}) while running")
         raise
+    finally:
+        if tracked:
+            seconds = time.perf_counter() - item.stash[_STARTED]
+            status = item.stash.get(_STATUS, "not run")
+            _say(item.config, sweep.end(case[1].case_id, status, seconds))
+            append_event(run_dir, "case_end", case=case[1].case_id, status=status,
+                         seconds=round(seconds, 3))
+
+
+def _say(config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        # pytest's "." for the case just ended may sit on the current line; the
+        # terminal writer is the only place that knows (ensure_newline does not).
+        writer = getattr(reporter, "_tw", None)
+        if writer is not None and writer.width_of_current_line:
+            reporter.write("\n")
+        reporter.write_line(f"mnistperf: {line}")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -170,13 +211,16 @@ def pytest_runtest_call(item):
 
 class Load:
     """Process CPU seconds (workers included once they end) and the machine's
-    1-minute load average across a case. A load above the core count means other
-    work competed for the CPU: the case's times are marked `contended`."""
+    1-minute load average across a case. The load counts the case's own threads
+    too (2 torch threads keep a 2-core machine at about 2), so the case is marked
+    `contended` when the load beyond its own CPU use exceeds half the cores:
+    other work then competed for the CPU."""
 
     def __init__(self):
         self.process = psutil.Process()
         self.cpu = self._cpu()
         self.load = os.getloadavg()[0]
+        self.started = time.perf_counter()
 
     def _cpu(self) -> float:
         t = self.process.cpu_times()
@@ -184,9 +228,10 @@ class Load:
 
     def finish(self) -> dict:
         load = max(self.load, os.getloadavg()[0])
-        return {"cpu_seconds": round(self._cpu() - self.cpu, 3),
-                "load_average": round(load, 2),
-                "contended": load > (os.cpu_count() or 1)}
+        cpu = self._cpu() - self.cpu
+        own = cpu / max(time.perf_counter() - self.started, 1e-9)
+        return {"cpu_seconds": round(cpu, 3), "load_average": round(load, 2),
+                "contended": load - own > (os.cpu_count() or 1) / 2}
 
 
 def _bench_entry(item, extra_info: dict, seconds: float | None) -> dict:
@@ -219,6 +264,7 @@ def _store(item, case_config, bench: dict, machine: dict | None = None, tracebac
     from mnistperf import __version__
 
     item.stash[_STORED] = True
+    item.stash[_STATUS] = bench["extra_info"]["status"]
     run_dir = _make_run_dir(item.config)
     if case_config is not None:  # readable params, not pytest-benchmark's UNSERIALIZABLE[...]
         bench["params"] = {_case_of(item)[0]: case_config.case_id}
@@ -258,6 +304,9 @@ def pytest_sessionfinish(session, exitstatus):
         # Every case was skipped or stopped before it began: leave no empty folder.
         shutil.rmtree(run_dir, ignore_errors=True)
         return
+    append_event(run_dir, "run_end", cases=len(docs),
+                 statuses={s: sum(d["status"] == s for d in docs)
+                           for s in sorted({d["status"] for d in docs})})
     bs = config.pluginmanager.get_plugin("pytest-benchmark")
     machine_info = bs.get_machine_info()
     commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
