@@ -242,7 +242,7 @@ def test_progress_says_case_n_of_m_with_an_estimate_and_logs_events(bench_projec
         "*mnistperf: case 1/2 done mnist-resnet18-bs32-adam-lr0.001-e1-cpu ok in * s; elapsed *, "
         "about * left",
         "mnistperf: case 2/2 start mnist-resnet18-bs32-adam-lr0.0001-e1-cpu",
-        "*mnistperf: case 2/2 done mnist-resnet18-bs32-adam-lr0.0001-e1-cpu ok in *; done",
+        "*mnistperf: case 2/2 done mnist-resnet18-bs32-adam-lr0.0001-e1-cpu ok in *, done",
     ])
     run_dir = (bench_project.path / "results" / "latest").resolve()
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
