@@ -174,8 +174,11 @@ class TrainRecord(Record):
     seed_official_test_accuracy: list = field(default_factory=list)
     seed_val_accuracy: list = field(default_factory=list)
     seed_time_to_target_seconds: list = field(default_factory=list)
-    # Timing experiments: train seconds of each timed round of the same work.
+    # Timing experiments: train seconds of each timed round of the same work, and
+    # training + evaluation seconds of every round, the warm-up round included.
     round_seconds: list = field(default_factory=list)
+    work_seconds: float | None = None
+    torch_threads: int | None = None  # intra-op threads it trained with
 
     def __post_init__(self):
         # JSON object keys are strings; the record's epochs are ints.
@@ -188,6 +191,8 @@ class TrainRecord(Record):
 
     @property
     def measured_seconds(self) -> float:
+        if self.work_seconds is not None:
+            return self.work_seconds
         return ((self.train_seconds or 0) + (self.eval_seconds or 0)) * (self.repeats or 1)
 
     @property
@@ -198,11 +203,12 @@ class TrainRecord(Record):
     @classmethod
     def from_results(cls, config: "TrainConfig", results: "RunResult | list[RunResult]",
                      seeds: list[int] | None = None, target: float | None = None,
-                     timed_rounds: bool = False) -> "TrainRecord":
+                     timed_rounds: bool = False, warmup: list = ()) -> "TrainRecord":
         """The record of `config` trained once per seed (`results`, one per seed);
         `target` is the validation accuracy for `time_to_target_seconds`. With
         `timed_rounds` the results are rounds of the same seed: numbers from the
-        first, training seconds the median of all, each round's kept."""
+        first, training seconds the median of all, each round's kept; `warmup`
+        holds the untimed rounds before them (counted in `work_seconds` only)."""
         from mnistperf.flops import macs_per_image, study_flops_per_image, training_flops
 
         if not isinstance(results, list):
@@ -215,6 +221,8 @@ class TrainRecord(Record):
             record.images_per_second = _round(results[0].images_trained / median, 2) \
                 if median > 0 else None
             record.status = next((r.status for r in results if r.status != OK), OK)
+            record.work_seconds = _round(sum(r.train_seconds + r.eval_seconds
+                                             for r in [*warmup, *results]))
             return record
         seeds = seeds or [config.seed + i for i in range(len(results))]
         first = results[0]
@@ -250,7 +258,7 @@ class TrainRecord(Record):
             # ~3 forward passes per training image (see mnistperf.flops)
             train_flops_per_epoch=training_flops(config.model, config.channels,
                                                  config.input_size, config.train_size),
-            params=first.params,
+            params=first.params, torch_threads=first.torch_threads or None,
             images_per_second=_round(statistics.fmean(speeds), 2) if speeds else None,
             peak_memory_mb=_round(max(r.peak_memory_mb for r in results), 1),
             compile=config.compile, target_accuracy=target,
@@ -334,6 +342,9 @@ class PipelineRecord(Record):
     final_loss: float | None = None
     peak_memory_mb: float | None = None
     round_images_per_second: list = field(default_factory=list)  # each timed round
+    # timed and warm-up steps of every round, the warm-up round included
+    work_seconds: float | None = None
+    torch_threads: int | None = None  # intra-op threads it trained with
 
     def __post_init__(self):
         if self.pipeline == "seed":  # records written before 0.2 named the study's pipeline so
@@ -341,19 +352,26 @@ class PipelineRecord(Record):
 
     @property
     def measured_seconds(self) -> float:
+        if self.work_seconds is not None:
+            return self.work_seconds
         # timed steps and the warm-up steps before them (training work too)
         return (self.seconds or 0.0) + (self.warmup_seconds or 0.0)
 
     @classmethod
     def from_result(cls, case: "PipelineConfig",
-                    result: "ThroughputResult | list[ThroughputResult]") -> "PipelineRecord":
+                    result: "ThroughputResult | list[ThroughputResult]",
+                    warmup: list = ()) -> "PipelineRecord":
         """One result, or the timed rounds of the same steps: the median round
-        (by images/s) gives the numbers, every round's images/s is kept."""
+        (by images/s) gives the numbers, every round's images/s is kept; `warmup`
+        holds untimed rounds before them (counted in `work_seconds` only)."""
         rounds = result if isinstance(result, list) else [result]
         result = sorted(rounds, key=lambda r: r.images_per_second or 0)[len(rounds) // 2]
         t = case.train
         return cls(
             round_images_per_second=[_round(r.images_per_second, 2) for r in rounds],
+            work_seconds=_round(sum(r.seconds + r.warmup_seconds
+                                    for r in [*warmup, *rounds])),
+            torch_threads=result.torch_threads or None,
             case_id=case.case_id, experiment="pipeline", pipeline=case.pipeline,
             dataset=t.dataset, model=t.model, batch_size=t.batch_size, optimizer=t.optimizer,
             lr=t.lr, device=t.device, amp=t.amp, compile=t.compile, loader=t.loader,

@@ -33,7 +33,8 @@ from torch import nn
 
 from mnistperf.config import TrainConfig
 from mnistperf.models import count_params, make_model
-from mnistperf.timing import DeviceClock, PeakMemory, cudnn_autotuning
+from mnistperf.timing import (DeviceClock, PeakMemory, cudnn_autotuning, loader_threads,
+                              torch_threads)
 
 # Check the loss for NaN/inf every this many steps: each check is a host sync on
 # CUDA, so not every step, but often enough that a diverged run stops early.
@@ -61,6 +62,7 @@ class RunResult:
     peak_memory_mb: float = 0.0
     amp_dtype: str | None = None
     message: str = ""
+    torch_threads: int = 0  # intra-op threads it trained with (see timing.loader_threads)
 
     @property
     def images_per_second(self) -> float | None:
@@ -142,6 +144,7 @@ class ThroughputResult:
     final_loss: float | None = None
     peak_memory_mb: float = 0.0
     status: str = "ok"
+    torch_threads: int = 0  # intra-op threads it trained with (see timing.loader_threads)
 
     @property
     def images_per_second(self) -> float | None:
@@ -154,8 +157,11 @@ def measure_throughput(config: TrainConfig, batches, device: torch.device, steps
     batches from one shuffled pass over the training part. Warm-up absorbs the
     one-off costs (DataLoader worker start, cuDNN autotuning, lazy init), so the
     figure is the steady state of each pipeline."""
-    with cudnn_autotuning(device):
-        return _measure_throughput(config, batches, device, steps, warmup)
+    threads = loader_threads(config, device)
+    with cudnn_autotuning(device), torch_threads(threads):
+        result = _measure_throughput(config, batches, device, steps, warmup)
+    result.torch_threads = threads
+    return result
 
 
 def _measure_throughput(config, batches, device, steps, warmup) -> ThroughputResult:
@@ -201,8 +207,9 @@ def train(config: TrainConfig, batches, device: torch.device,
 
     `deadline` (a time.perf_counter() value) ends training with status "timeout":
     the epochs finished by then are kept, the unfinished one is dropped."""
-    result = RunResult()
-    with cudnn_autotuning(device), PeakMemory(device) as memory:
+    result = RunResult(torch_threads=loader_threads(config, device))
+    with (cudnn_autotuning(device), torch_threads(result.torch_threads),
+          PeakMemory(device) as memory):
         _train(config, batches, device, progress, result, deadline)
     result.peak_memory_mb = memory.mb
     return result

@@ -103,14 +103,16 @@ def test_devices_table_speedup_flops_and_missing_gpu_cells():
 
 def test_pin_memory_table_reuses_the_grid_row_and_says_cpu_has_no_effect():
     pin = [train_info(dataset="fashion", train_seconds=t, experiment="pin_memory",
-                      loader="dataloader", pin_memory=p, num_workers=2, input_seconds=1.0)
+                      loader="dataloader", pin_memory=p, num_workers=2, input_seconds=1.0,
+                      torch_threads=1)
            for p, t in ((True, 20.0), (False, 25.0))]
-    reference = train_info(dataset="fashion", train_seconds=10.0, input_seconds=0.1)
+    reference = train_info(dataset="fashion", train_seconds=10.0, input_seconds=0.1,
+                           torch_threads=2)
     table = _table(pin + [reference], pin_memory, "pin-memory")
-    assert [row[:4] + row[5:] for row in table.display_rows()] == [
-        ["cpu", "dataloader", "2", "on", "20.0", "–", "300", "5.0"],
-        ["cpu", "dataloader", "2", "off", "25.0", "–", "240", "4.0"],
-        ["cpu", "tensor (grid)", "0", "off", "10.0", "–", "600", "1.0"],
+    assert [row[:5] + row[6:] for row in table.display_rows()] == [
+        ["cpu", "dataloader", "2", "1", "on", "20.0", "–", "300", "5.0"],
+        ["cpu", "dataloader", "2", "1", "off", "25.0", "–", "240", "4.0"],
+        ["cpu", "tensor (grid)", "0", "2", "off", "10.0", "–", "600", "1.0"],
     ]
     assert "pin_memory has no effect without CUDA" in table.note
 
@@ -162,7 +164,8 @@ def test_identical_timing_cases_inside_their_spread_are_no_clear_difference():
                        **rounds)
     lines = pin_memory.findings(run_of([pin, nopin]))
     assert lines[0] == ("pin_memory on vs off (cpu, 3 timed rounds each): no clear difference: "
-                        "medians 10.20 s and 10.60 s, rounds 9.80-11.00 s and 10.10-12.00 s")
+                        "medians 10.20 s and 10.60 s (3.9 % apart), rounds 9.80-11.00 s and "
+                        "10.10-12.00 s")
     apart = train_info(pin_memory=False, train_seconds=16.0, round_seconds=[15.0, 16.0, 17.0],
                        **rounds)
     assert pin_memory.findings(run_of([pin, apart]))[0].startswith(

@@ -31,6 +31,26 @@ def test_statuses_and_measured_seconds():
     assert svm.measured_seconds == 2.5 and svm.to_extra_info()["kind"] == "svm"
 
 
+def test_timed_rounds_count_every_round_in_measured_seconds():
+    from mnistperf.profiles import get_profile, train_config
+    from mnistperf.train import RunResult
+
+    config = train_config(get_profile("smoke"), dataset="fashion", model="resnet18",
+                          batch_size=16, optimizer="adam", lr=1e-3, device="cpu")
+
+    def result(train, evaluation):
+        return RunResult(train_seconds=train, eval_seconds=evaluation, images_trained=512,
+                         test_accuracy=50.0, official_test_accuracy=50.0, torch_threads=1)
+
+    rounds = [result(4.0, 1.0), result(2.0, 1.0), result(3.0, 1.0)]
+    record = TrainRecord.from_results(config, rounds, [0, 0, 0], timed_rounds=True,
+                                      warmup=[result(6.0, 2.0)])
+    assert (record.train_seconds, record.round_seconds) == (3.0, [4.0, 2.0, 3.0])
+    assert record.spread_seconds == 2.0 and record.torch_threads == 1
+    # 4+2+3 timed + 6 warm-up training seconds, 3x1 + 2 evaluation seconds
+    assert record.work_seconds == record.measured_seconds == 20.0
+
+
 def test_pipeline_records_written_before_the_rename_read_as_study():
     legacy = dict(pipe_info("cpu", 28, 16, "study", 100.0), pipeline="seed")
     record = record_from_extra_info(legacy)

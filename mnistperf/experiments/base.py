@@ -6,7 +6,8 @@
 `cases(profile, seed)` lists the configs its benchmark file parametrises over
 (the fixture named by `fixture` receives each); `tables(run)`, `figures(run)`
 and `findings(run)` derive its outputs from whatever records a run holds, and
-return nothing when none of its cases ran. `reuses_grid` marks an experiment
+return nothing when none of its cases ran. `timing_rounds` > 0 marks an
+experiment whose question is speed (warm-up, then that many timed rounds). `reuses_grid` marks an experiment
 whose cases are grid configurations: the plugin deselects its copy of a case
 when the grid's own case is selected in the same session.
 """
@@ -38,10 +39,10 @@ class Experiment:
     figures: Callable = _no_figures  # Run -> {file name: matplotlib Figure}
     findings: Callable = _nothing  # Run -> list[str]
     reuses_grid: bool = False
-    # The experiment's question is speed: each case runs TIMING_WARMUP untimed
-    # rounds, then TIMING_ROUNDS timed rounds of the same work (median and spread).
-    timing_rounds: bool = False
+    # Set when the experiment's question is speed: each case runs TIMING_WARMUP
+    # untimed rounds, then this many timed rounds of the same work (median and
+    # spread). 0: one round per seed, as the grid.
+    timing_rounds: int = 0
 
 
-TIMING_ROUNDS = 3
 TIMING_WARMUP = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 
 from mnistperf.config import DEVICES
-from mnistperf.experiments.base import CONFIG_KEYS, TIMING_ROUNDS, TIMING_WARMUP, Experiment
+from mnistperf.experiments.base import CONFIG_KEYS, TIMING_WARMUP, Experiment
 from mnistperf.experiments.grid import grid_records
 from mnistperf.profiles import Profile, train_config
 from mnistperf.report.figures import bar_panels, set_caption
@@ -23,6 +23,7 @@ BASE = dict(dataset="fashion", model="resnet18", batch_size=16, optimizer="adam"
 def cases(profile: Profile, seed: int = 0):
     return [
         train_config(profile, **BASE, device=device, seed=seed, loader="dataloader",
+                     epochs=profile.pin_epochs,
                      pin_memory=pin, num_workers=profile.num_workers,
                      experiment="pin_memory",
                      extra_tokens=("dataloader", "pin" if pin else "nopin"))
@@ -48,7 +49,7 @@ def tables(run) -> list[Table]:
                      if r.input_seconds is not None and r.train_seconds else None)
             rows.append([
                 device, r.loader + (" (grid)" if r.experiment == "grid" else ""),
-                r.num_workers, "on" if r.pin_memory else "off",
+                r.num_workers, r.torch_threads, "on" if r.pin_memory else "off",
                 value_cell(r, "test_accuracy"), value_cell(r, "train_seconds"),
                 r.spread_seconds if r.ok else unavailable(r),
                 value_cell(r, "images_per_second"),
@@ -56,8 +57,10 @@ def tables(run) -> list[Table]:
             ])
     devices = {r.device for r in pin}
     note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; train s = median of "
-            f"{TIMING_ROUNDS} timed rounds of the same work after {TIMING_WARMUP} warm-up "
-            "round (the grid row: one round), spread = slowest minus fastest round; "
+            f"{EXPERIMENT.timing_rounds} timed rounds of the same work after {TIMING_WARMUP} "
+            "warm-up round (the grid row: one round), spread = slowest minus fastest round; "
+            "threads = torch threads (on a CPU, one fewer per DataLoader worker, so that "
+            "the workers do not stall the training threads); "
             "input wait = host time "
             "spent waiting for the next batch (transforms, collation, host-to-device copy "
             "where it blocks), as a share of training time")
@@ -66,7 +69,7 @@ def tables(run) -> list[Table]:
                  "differences between on and off are run-to-run noise, not an effect")
     return [Table(name="pin-memory", title="pin_memory: accuracy, time and input wait",
                   columns=[Column("device"), Column("loader"), Column("workers"),
-                           Column("pin_memory"), Column("test acc %", ".2f"),
+                           Column("threads"), Column("pin_memory"), Column("test acc %", ".2f"),
                            Column("train s", ".1f"), Column("spread s", ".2f"),
                            Column("img/s", ".0f"),
                            Column("input wait %", ".1f")],
@@ -123,7 +126,10 @@ def spread_finding(pin, nopin) -> str:
     """Two timed cases: a difference inside the spread of their rounds is no
     clear difference (the rounds' ranges overlap)."""
     head = f"pin_memory on vs off ({pin.device}, {len(pin.round_seconds)} timed rounds each):"
-    detail = (f"medians {pin.train_seconds:.2f} s and {nopin.train_seconds:.2f} s, rounds "
+    apart = 100.0 * abs(pin.train_seconds - nopin.train_seconds) / min(pin.train_seconds,
+                                                                       nopin.train_seconds)
+    detail = (f"medians {pin.train_seconds:.2f} s and {nopin.train_seconds:.2f} s "
+              f"({apart:.1f} % apart), rounds "
               f"{min(pin.round_seconds):.2f}-{max(pin.round_seconds):.2f} s and "
               f"{min(nopin.round_seconds):.2f}-{max(nopin.round_seconds):.2f} s")
     overlap = (min(pin.round_seconds) <= max(nopin.round_seconds)
@@ -137,4 +143,4 @@ def spread_finding(pin, nopin) -> str:
 
 
 EXPERIMENT = Experiment(name="pin_memory", fixture="train_case", cases=cases, tables=tables,
-                        figures=figures, findings=findings, timing_rounds=True)
+                        figures=figures, findings=findings, timing_rounds=5)

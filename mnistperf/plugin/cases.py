@@ -156,14 +156,14 @@ def run_train_case(benchmark, mnistperf_settings, progress):
     """Train a config as the benchmark and fill extra_info. A grid case trains one
     pedantic round per repeat, each round a new seed (seed, seed+1, ...); a case of
     an experiment whose question is speed (`timing_rounds`) trains a warm-up round,
-    then TIMING_ROUNDS rounds of the same seed, for a median and a spread."""
-    from mnistperf.experiments.base import TIMING_ROUNDS, TIMING_WARMUP
+    then `timing_rounds` rounds of the same seed, for a median and a spread."""
+    from mnistperf.experiments.base import TIMING_WARMUP
     from mnistperf.records import TrainRecord
     from mnistperf.train import train
 
     def run(config, batches):
         timed = get_experiment(config.experiment).timing_rounds
-        seeds = ([config.seed] * TIMING_ROUNDS if timed else
+        seeds = ([config.seed] * timed if timed else
                  [config.seed + i for i in range(mnistperf_settings.repeats)])
         warmup = TIMING_WARMUP if timed else 0
         calls = []
@@ -188,7 +188,8 @@ def run_train_case(benchmark, mnistperf_settings, progress):
         # A disabled benchmark (--benchmark-disable, xdist) runs a single round.
         results = calls[warmup:] or calls
         benchmark.extra_info.update(TrainRecord.from_results(
-            config, results, seeds[:len(results)], timed_rounds=timed,
+            config, results, seeds[:len(results)], timed_rounds=bool(timed),
+            warmup=calls[:len(calls) - len(results)],
             target=mnistperf_settings.target(config.dataset)).to_extra_info())
         return results
 

@@ -102,13 +102,13 @@ def pytest_collection_finish(session):
     if settings.resume is not None:
         _resolve_resume(config, settings, items)
     from mnistperf.experiments import get_experiment
-    from mnistperf.experiments.base import TIMING_ROUNDS, TIMING_WARMUP
+    from mnistperf.experiments.base import TIMING_WARMUP
 
     def rounds(c):
         experiment = getattr(c, "experiment", None) or getattr(getattr(c, "train", None),
                                                                "experiment", "svm")
         timed = get_experiment(experiment).timing_rounds
-        return TIMING_ROUNDS + TIMING_WARMUP if timed else settings.repeats
+        return timed + TIMING_WARMUP if timed else settings.repeats
 
     resumed = config.stash.get(_RESUMED, {})
     config.stash[_SWEEP] = Sweep({_case_of(i)[1].case_id: work_units(_case_of(i)[1],
