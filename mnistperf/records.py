@@ -73,8 +73,9 @@ class Record:
     status: str = OK
     message: str = ""
     resumed: bool = False  # not trained in this run: taken from an earlier run's ok record
-    # Measurement quality: process CPU seconds and the machine's 1-minute load average
-    # (highest seen) across the case; `contended` when that load exceeded the cores.
+    # Measurement quality: CPU seconds of the case's process and workers, the 1-minute
+    # load average at its end, and `contended` when other work used over half the
+    # cores during the case (see mnistperf.plugin.session.Load).
     cpu_seconds: float | None = None
     load_average: float | None = None
     contended: bool = False
@@ -200,6 +201,21 @@ class TrainRecord(Record):
         """max - min of the timed rounds' training seconds (None without rounds)."""
         return max(self.round_seconds) - min(self.round_seconds) if self.round_seconds else None
 
+    @staticmethod
+    def config_fields(config: "TrainConfig") -> dict:
+        """The fields a TrainConfig fixes, for every record of it (failed ones too)."""
+        return dict(
+            case_id=config.case_id, experiment=config.experiment, dataset=config.dataset,
+            model=config.model, batch_size=config.batch_size, optimizer=config.optimizer,
+            lr=config.lr, momentum=config.momentum if config.optimizer == "sgd" else None,
+            epochs=config.epochs, device=config.device, amp=config.amp,
+            pin_memory=config.pin_memory, loader=config.loader,
+            num_workers=config.num_workers, input_size=config.input_size,
+            channels=config.channels, seed=config.seed, profile=config.profile,
+            train_size=config.train_size, val_size=config.val_size,
+            test_size=config.test_size, official_test_size=config.official_test_size,
+            compile=config.compile)
+
     @classmethod
     def from_results(cls, config: "TrainConfig", results: "RunResult | list[RunResult]",
                      seeds: list[int] | None = None, target: float | None = None,
@@ -235,16 +251,9 @@ class TrainRecord(Record):
         reached = [t for t in ttt if t is not None]
         speeds = [r.images_per_second for r in results if r.images_per_second]
         return cls(
-            case_id=config.case_id, experiment=config.experiment, dataset=config.dataset,
-            model=config.model, batch_size=config.batch_size, optimizer=config.optimizer,
-            lr=config.lr, momentum=config.momentum if config.optimizer == "sgd" else None,
-            epochs=config.epochs, epochs_run=len(first.epoch_seconds), device=config.device,
-            amp=config.amp, amp_dtype=first.amp_dtype, pin_memory=config.pin_memory,
-            loader=config.loader, num_workers=config.num_workers,
-            input_size=config.input_size, channels=config.channels, seed=config.seed,
-            profile=config.profile, train_size=config.train_size, val_size=config.val_size,
-            test_size=config.test_size, official_test_size=config.official_test_size,
-            test_accuracy=_round(test), official_test_accuracy=_round(official),
+            **cls.config_fields(config), epochs_run=len(first.epoch_seconds),
+            amp_dtype=first.amp_dtype, test_accuracy=_round(test),
+            official_test_accuracy=_round(official),
             train_accuracy=[_round(v) for v in first.train_accuracy],
             val_accuracy=[_round(v) for v in first.val_accuracy],
             train_loss=[_round(v, 6) for v in first.train_loss],
@@ -261,7 +270,7 @@ class TrainRecord(Record):
             params=first.params, torch_threads=first.torch_threads or None,
             images_per_second=_round(statistics.fmean(speeds), 2) if speeds else None,
             peak_memory_mb=_round(max(r.peak_memory_mb for r in results), 1),
-            compile=config.compile, target_accuracy=target,
+            target_accuracy=target,
             time_to_target_seconds=_round(statistics.fmean(reached)) if reached else None,
             checkpoints={epoch: {k: _round(v) for k, v in values.items()}
                          for epoch, values in first.checkpoints.items()},
@@ -299,14 +308,20 @@ class SvmRecord(Record):
     def measured_seconds(self) -> float:
         return (self.fit_seconds or 0) + (self.predict_seconds or 0)
 
+    @staticmethod
+    def config_fields(config: "SvmConfig") -> dict:
+        """The fields an SvmConfig fixes, for every record of it (failed ones too)."""
+        return dict(case_id=config.case_id, experiment="svm", dataset=config.dataset,
+                    kernel=config.kernel, backend=config.backend, device=config.device,
+                    C=config.C, gamma=config.gamma, degree=config.degree, seed=config.seed,
+                    profile=config.profile, train_size=config.train_size,
+                    test_size=config.test_size)
+
     @classmethod
     def from_fit(cls, config: "SvmConfig", fitted: "FittedSvm",
                  result: "SvmResult") -> "SvmRecord":
         return cls(
-            case_id=config.case_id, experiment="svm", dataset=config.dataset,
-            kernel=config.kernel, backend=config.backend, device=config.device, C=config.C,
-            gamma=config.gamma, degree=config.degree, seed=config.seed, profile=config.profile,
-            train_size=config.train_size, test_size=config.test_size,
+            **cls.config_fields(config),
             fit_seconds=_round(fitted.fit_seconds),
             predict_seconds=_round(result.predict_seconds),
             test_accuracy=_round(result.test_accuracy),
@@ -357,6 +372,17 @@ class PipelineRecord(Record):
         # timed steps and the warm-up steps before them (training work too)
         return (self.seconds or 0.0) + (self.warmup_seconds or 0.0)
 
+    @staticmethod
+    def config_fields(case: "PipelineConfig") -> dict:
+        """The fields a PipelineConfig fixes (but `steps`), for every record of it."""
+        t = case.train
+        return dict(case_id=case.case_id, experiment="pipeline", pipeline=case.pipeline,
+                    dataset=t.dataset, model=t.model, batch_size=t.batch_size,
+                    optimizer=t.optimizer, lr=t.lr, device=t.device, amp=t.amp,
+                    compile=t.compile, loader=t.loader, num_workers=t.num_workers,
+                    pin_memory=t.pin_memory, input_size=t.input_size, channels=t.channels,
+                    seed=t.seed, profile=t.profile, warmup_steps=case.warmup)
+
     @classmethod
     def from_result(cls, case: "PipelineConfig",
                     result: "ThroughputResult | list[ThroughputResult]",
@@ -366,18 +392,13 @@ class PipelineRecord(Record):
         holds untimed rounds before them (counted in `work_seconds` only)."""
         rounds = result if isinstance(result, list) else [result]
         result = sorted(rounds, key=lambda r: r.images_per_second or 0)[len(rounds) // 2]
-        t = case.train
         return cls(
+            **cls.config_fields(case), steps=result.steps,
             round_images_per_second=[_round(r.images_per_second, 2) for r in rounds],
             work_seconds=_round(sum(r.seconds + r.warmup_seconds
                                     for r in [*warmup, *rounds])),
             torch_threads=result.torch_threads or None,
-            case_id=case.case_id, experiment="pipeline", pipeline=case.pipeline,
-            dataset=t.dataset, model=t.model, batch_size=t.batch_size, optimizer=t.optimizer,
-            lr=t.lr, device=t.device, amp=t.amp, compile=t.compile, loader=t.loader,
-            num_workers=t.num_workers, pin_memory=t.pin_memory, input_size=t.input_size,
-            channels=t.channels, seed=t.seed, profile=t.profile, steps=result.steps,
-            warmup_steps=case.warmup, images=result.images, seconds=_round(result.seconds),
+            images=result.images, seconds=_round(result.seconds),
             warmup_seconds=_round(result.warmup_seconds),
             input_seconds=_round(result.input_seconds),
             images_per_second=_round(result.images_per_second, 2),
@@ -394,33 +415,13 @@ def failure_record(config, status: str, message: str) -> Record:
     out of memory, an interrupt): its configuration and its status."""
     from mnistperf.config import PipelineConfig, SvmConfig
 
-    common = dict(case_id=config.case_id, status=status, message=message)
+    common = dict(status=status, message=message)
     if isinstance(config, SvmConfig):
-        return SvmRecord(**common, experiment="svm", dataset=config.dataset,
-                         kernel=config.kernel, backend=config.backend, device=config.device,
-                         C=config.C, gamma=config.gamma, degree=config.degree, seed=config.seed,
-                         profile=config.profile, train_size=config.train_size,
-                         test_size=config.test_size)
+        return SvmRecord(**SvmRecord.config_fields(config), **common)
     if isinstance(config, PipelineConfig):
-        t = config.train
-        return PipelineRecord(**common, experiment="pipeline", pipeline=config.pipeline,
-                              dataset=t.dataset, model=t.model, batch_size=t.batch_size,
-                              optimizer=t.optimizer, lr=t.lr, device=t.device, amp=t.amp,
-                              compile=t.compile, loader=t.loader, num_workers=t.num_workers,
-                              pin_memory=t.pin_memory, input_size=t.input_size,
-                              channels=t.channels, seed=t.seed, profile=t.profile,
-                              steps=config.steps, warmup_steps=config.warmup)
-    return TrainRecord(**common, experiment=config.experiment, dataset=config.dataset,
-                       model=config.model, batch_size=config.batch_size,
-                       optimizer=config.optimizer, lr=config.lr,
-                       momentum=config.momentum if config.optimizer == "sgd" else None,
-                       epochs=config.epochs, epochs_run=0, device=config.device,
-                       amp=config.amp, pin_memory=config.pin_memory, loader=config.loader,
-                       num_workers=config.num_workers, input_size=config.input_size,
-                       channels=config.channels, seed=config.seed, profile=config.profile,
-                       train_size=config.train_size, val_size=config.val_size,
-                       test_size=config.test_size,
-                       official_test_size=config.official_test_size, compile=config.compile)
+        return PipelineRecord(**PipelineRecord.config_fields(config), steps=config.steps,
+                              **common)
+    return TrainRecord(**TrainRecord.config_fields(config), epochs_run=0, **common)
 
 
 def is_record(info) -> bool:

@@ -51,8 +51,9 @@ def cudnn_autotuning(device: torch.device):
 
 
 def loader_threads(config, device: torch.device) -> int:
-    """Torch threads a case trains with: torch's current count, less one per
-    DataLoader worker on a CPU (at least one).
+    """Torch threads `train()` uses for a config: torch's current count, less one
+    per DataLoader worker on a CPU (at least one). (The pipeline experiment's
+    `measure_throughput` keeps them all: it measures the study's pipeline as it runs.)
 
     Why: on a CPU the workers share the cores with torch's OpenMP threads, and
     a worker that wakes up preempts one thread while the others wait for it at

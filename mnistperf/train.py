@@ -157,10 +157,11 @@ def measure_throughput(config: TrainConfig, batches, device: torch.device, steps
     batches from one shuffled pass over the training part. Warm-up absorbs the
     one-off costs (DataLoader worker start, cuDNN autotuning, lazy init), so the
     figure is the steady state of each pipeline."""
-    threads = loader_threads(config, device)
-    with cudnn_autotuning(device), torch_threads(threads):
+    # Unlike train(), all of torch's threads: this compares the study's pipeline as
+    # it runs (its workers competing with the training threads) against the harness's.
+    with cudnn_autotuning(device):
         result = _measure_throughput(config, batches, device, steps, warmup)
-    result.torch_threads = threads
+    result.torch_threads = torch.get_num_threads()
     return result
 
 

@@ -90,23 +90,11 @@ def tables(run) -> list[Table]:
               + ", ".join(f"{size}px {steps}" for size, steps in sorted(
                   {(r.input_size, r.steps) for r in records}))
               + "; img/s = median of the timed rounds (warm-up round first); difference = "
-              f"'no clear difference' when the two cases' rounds overlap"
-              + f"; study = PIL Resize/Grayscale/ToTensor/Normalize in a DataLoader with "
+              "'no clear difference' when the two cases' rounds overlap"
+              + "; study = PIL Resize/Grayscale/ToTensor/Normalize in a DataLoader with "
               f"{max(r.num_workers for r in records)} workers; fast = uint8 tensors on "
-              f"the device, gathered and normalised there" + _threads_note(records)))]
+              f"the device, gathered and normalised there"))]
 
-
-def _threads_note(records) -> str:
-    """On a CPU the study's pipeline trains with fewer torch threads: its
-    DataLoader workers get cores of their own (mnistperf.timing.loader_threads)."""
-    threads = {p: sorted({r.torch_threads for r in records
-                          if r.pipeline == p and r.device == "cpu" and r.torch_threads})
-               for p in PIPELINES}
-    if not all(threads.values()) or threads["study"] == threads["fast"]:
-        return ""
-    return (f"; cpu torch threads: study {'/'.join(map(str, threads['study']))}, fast "
-            f"{'/'.join(map(str, threads['fast']))} (the study's DataLoader workers get "
-            f"cores of their own)")
 
 
 def figures(run) -> dict:
