@@ -81,10 +81,10 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="quick",
             description=(
-                "minutes on a laptop CPU: 1,000 train images for every model and the SVMs, "
+                "minutes on a laptop CPU: 1,400 train images for every model and the SVMs, "
                 "2 epochs, 28x28x1"
             ),
-            train_size=(("resnet18", 1_000), ("resnet50", 1_000)),
+            train_size=(("resnet18", 1_400), ("resnet50", 1_400)),
             val_size=500,
             test_size=1_000,
             official_test_size=1_000,
@@ -93,7 +93,7 @@ PROFILES: dict[str, Profile] = {
             channels=1,
             amp=False,
             eval_batch_size=512,
-            svm_train_size=1_000,
+            svm_train_size=1_400,
             svm_test_size=1_000,
             num_workers=2,
             epochs_compare=(10, 20),

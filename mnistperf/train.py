@@ -18,7 +18,9 @@ path's share, including the host-to-device copy where it blocks. With
 `checkpoint_epochs`, the test sets are also evaluated after those epochs
 (evaluation draws no random numbers, so the training that follows is
 unchanged). Seeds make a CPU run
-repeatable (same seed, same thread count -> same numbers).
+repeatable (same seed, same thread count -> same numbers). On a CPU, a case
+with DataLoader workers trains with one torch thread fewer per worker
+(`timing.loader_threads`), restored after.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ class ThroughputResult:
     final_loss: float | None = None
     peak_memory_mb: float = 0.0
     status: str = "ok"
-    torch_threads: int = 0  # intra-op threads it trained with (see timing.loader_threads)
+    torch_threads: int = 0  # intra-op threads it trained with (all of torch's)
 
     @property
     def images_per_second(self) -> float | None:

@@ -19,7 +19,7 @@ def test_quick_profile_sizes_ids_and_resnet50_subset():
     cases = {c.case_id: c for c in resnet_grid(quick)}
     r18 = cases["mnist-resnet18-bs32-adam-lr0.001-e2-cpu"]
     r50 = cases["mnist-resnet50-bs32-adam-lr0.001-e2-cpu"]
-    assert (r18.train_size, r50.train_size, r18.val_size, r18.test_size) == (1000, 1000, 500, 1000)
+    assert (r18.train_size, r50.train_size, r18.val_size, r18.test_size) == (1400, 1400, 500, 1000)
     assert (r18.input_size, r18.channels, r18.amp) == (28, 1, False)
 
 
@@ -61,4 +61,4 @@ def test_every_model_and_the_svms_train_on_the_same_images(name):
     sizes |= {(c.train_size, c.seed) for c in svm.cases(profile, 0)}
     # One size and one seed: the first N images of the same seeded split part.
     assert len(sizes) == 1
-    assert sizes == {({"smoke": 512, "quick": 1000, "paper": 42000}[name], 0)}
+    assert sizes == {({"smoke": 512, "quick": 1400, "paper": 42000}[name], 0)}

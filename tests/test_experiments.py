@@ -109,10 +109,10 @@ def test_pin_memory_table_reuses_the_grid_row_and_says_cpu_has_no_effect():
     reference = train_info(dataset="fashion", train_seconds=10.0, input_seconds=0.1,
                            torch_threads=2)
     table = _table(pin + [reference], pin_memory, "pin-memory")
-    assert [row[:5] + row[6:] for row in table.display_rows()] == [
-        ["cpu", "dataloader", "2", "1", "on", "20.0", "–", "300", "5.0"],
-        ["cpu", "dataloader", "2", "1", "off", "25.0", "–", "240", "4.0"],
-        ["cpu", "tensor (grid)", "0", "2", "off", "10.0", "–", "600", "1.0"],
+    assert [row[:6] + row[7:] for row in table.display_rows()] == [
+        ["cpu", "dataloader", "2", "1", "on", "2", "20.0", "–", "300", "5.0"],
+        ["cpu", "dataloader", "2", "1", "off", "2", "25.0", "–", "240", "4.0"],
+        ["cpu", "tensor (grid)", "0", "2", "off", "2", "10.0", "–", "600", "1.0"],
     ]
     assert "pin_memory has no effect without CUDA" in table.note
 

@@ -49,7 +49,7 @@ def tables(run) -> list[Table]:
                      if r.input_seconds is not None and r.train_seconds else None)
             rows.append([
                 device, r.loader + (" (grid)" if r.experiment == "grid" else ""),
-                r.num_workers, r.torch_threads, "on" if r.pin_memory else "off",
+                r.num_workers, r.torch_threads, "on" if r.pin_memory else "off", r.epochs,
                 value_cell(r, "test_accuracy"), value_cell(r, "train_seconds"),
                 r.spread_seconds if r.ok else unavailable(r),
                 value_cell(r, "images_per_second"),
@@ -58,7 +58,8 @@ def tables(run) -> list[Table]:
     devices = {r.device for r in pin}
     note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; train s = median of "
             f"{EXPERIMENT.timing_rounds} timed rounds of the same work after {TIMING_WARMUP} "
-            "warm-up round (the grid row: one round), spread = slowest minus fastest round; "
+            "warm-up round (the grid row: one round of the grid's epochs, so compare its "
+            "img/s, not its seconds), spread = slowest minus fastest round; "
             "threads = torch threads (on a CPU, one fewer per DataLoader worker, so that "
             "the workers do not stall the training threads); "
             "input wait = host time "
@@ -69,7 +70,7 @@ def tables(run) -> list[Table]:
                  "differences between on and off are run-to-run noise, not an effect")
     return [Table(name="pin-memory", title="pin_memory: accuracy, time and input wait",
                   columns=[Column("device"), Column("loader"), Column("workers"),
-                           Column("threads"), Column("pin_memory"), Column("test acc %", ".2f"),
+                           Column("threads"), Column("pin_memory"), Column("epochs"), Column("test acc %", ".2f"),
                            Column("train s", ".1f"), Column("spread s", ".2f"),
                            Column("img/s", ".0f"),
                            Column("input wait %", ".1f")],
