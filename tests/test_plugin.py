@@ -71,17 +71,24 @@ def test_gpu_case_skips_with_a_reason_without_cuda(bench_project):
     result.stdout.fnmatch_lines(["*gpu case needs CUDA, but torch.cuda.is_available() is False*"])
 
 
-def test_smoke_case_writes_every_contract_key_to_benchmark_json(bench_project):
+def _smoke_run(bench_project, k, *options):
+    """A smoke-profile session of the cases `-k k` selects, in a subprocess:
+    its result and its --benchmark-json report."""
     out = bench_project.path / "out.json"
     result = bench_project.runpytest_subprocess(
-        "benchmarks", "-k", "mnist and resnet18 and bs32 and adam and lr0.001 and cpu",
-        "--mnistperf-profile", "smoke", f"--benchmark-json={out}")
+        "benchmarks", "-k", k, "--mnistperf-profile", "smoke", *options,
+        f"--benchmark-json={out}")
+    return result, json.loads(out.read_text()) if out.exists() else None
+
+
+def test_smoke_case_writes_every_contract_key_to_benchmark_json(bench_project):
+    result, report = _smoke_run(bench_project,
+                                "mnist and resnet18 and bs32 and adam and lr0.001 and cpu")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "mnistperf: profile smoke *",
         "*[[]mnist-resnet18-bs32-adam-lr0.001-e1-cpu[]] epoch 1/1 loss *",
     ])
-    report = json.loads(out.read_text())
     (bench,) = report["benchmarks"]
     assert bench["param"] == "mnist-resnet18-bs32-adam-lr0.001-e1-cpu"
     assert bench["stats"]["rounds"] == 1
@@ -200,14 +207,12 @@ def test_bad_repeats_and_targets_are_usage_errors(bench_project):
 
 
 def test_repeats_train_one_round_per_seed(bench_project):
-    out = bench_project.path / "out.json"
-    result = bench_project.runpytest_subprocess(
-        "benchmarks", "-k", "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu",
-        "--mnistperf-profile", "smoke", "--mnistperf-repeats", "2", "--mnistperf-seed", "5",
-        f"--benchmark-json={out}")
+    result, report = _smoke_run(bench_project,
+                                "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu",
+                                "--mnistperf-repeats", "2", "--mnistperf-seed", "5")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*] seed 5 (1/2)", "*] seed 6 (2/2)"])
-    (bench,) = json.loads(out.read_text())["benchmarks"]
+    (bench,) = report["benchmarks"]
     info = bench["extra_info"]
     assert bench["stats"]["rounds"] == 2
     assert info["seeds"] == [5, 6] and len(info["seed_test_accuracy"]) == 2
@@ -216,14 +221,12 @@ def test_repeats_train_one_round_per_seed(bench_project):
 
 
 def test_timing_cases_run_a_warm_up_then_their_timed_rounds(bench_project):
-    out = bench_project.path / "out.json"
-    result = bench_project.runpytest_subprocess(
-        "benchmarks", "-k", "(nopin and cpu) or (28px and fastpipe and bs16 and cpu)",
-        "--mnistperf-profile", "smoke", f"--benchmark-json={out}")
+    result, report = _smoke_run(bench_project,
+                                "(nopin and cpu) or (28px and fastpipe and bs16 and cpu)")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*] warm-up round", "*] round 5/5 (seed 0)",
                                  "*] warm-up round: *", "*] round 3/3: *"])
-    benches = {b["param"]: b for b in json.loads(out.read_text())["benchmarks"]}
+    benches = {b["param"]: b for b in report["benchmarks"]}
     pin = benches["fashion-resnet18-bs16-adam-lr0.001-e1-dataloader-nopin-cpu"]
     pipe = benches["fashion-resnet18-bs16-adam-lr0.001-s8-28px-fastpipe-cpu"]
     assert (pin["stats"]["rounds"], pipe["stats"]["rounds"]) == (5, 3)
