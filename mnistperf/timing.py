@@ -11,10 +11,15 @@ on a GPU and the largest process RSS sampled (via psutil) on a CPU:
     with PeakMemory(device) as memory:
         work()
     memory.mb
+
+`Load` says whether other work competed with a case for the CPU:
+
+    load = Load(); work(); load.finish()   # {"cpu_seconds", "load_average", "contended"}
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -139,3 +144,45 @@ class PeakMemory:
         if self.device.type == "cuda":
             return torch.cuda.max_memory_allocated(self.device) / 2**20
         return self._rss / 2**20
+
+
+class Load:
+    """CPU seconds of the case's process and its workers, and the CPU time the
+    rest of the machine used meanwhile, across a case. The case is marked
+    `contended` when other work (other processes, and time the hypervisor gave
+    to other guests) used more than half the cores on average: it then competed
+    with the case for the CPU. The 1-minute load average is recorded too, but
+    not used for the verdict: it lags by about a minute, so a case that follows
+    a busy one would look contended."""
+
+    def __init__(self):
+        self.process = psutil.Process()
+        self.cpu = self._own()
+        self.busy = self._machine_busy()
+        self.started = time.perf_counter()
+
+    def _own(self) -> float:
+        t = self.process.cpu_times()
+        # Live DataLoader workers count as the case's own; ended ones are in children_*.
+        live = 0.0
+        for child in self.process.children(recursive=True):
+            try:
+                c = child.cpu_times()
+                live += c.user + c.system
+            except psutil.Error:  # ended meanwhile: now in children_*
+                pass
+        return t.user + t.system + t.children_user + t.children_system + live
+
+    @staticmethod
+    def _machine_busy() -> float:
+        # Linux counts guest time inside user time; steal is time other guests got.
+        t = psutil.cpu_times()._asdict()
+        return sum(t.get(k, 0.0) for k in ("user", "nice", "system", "irq", "softirq",
+                                            "steal"))
+
+    def finish(self) -> dict:
+        wall = max(time.perf_counter() - self.started, 1e-9)
+        cpu = self._own() - self.cpu
+        others = max(0.0, self._machine_busy() - self.busy - cpu)
+        return {"cpu_seconds": round(cpu, 3), "load_average": round(os.getloadavg()[0], 2),
+                "contended": others / wall > (os.cpu_count() or 1) / 2}

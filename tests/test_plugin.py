@@ -263,20 +263,3 @@ def test_progress_says_case_n_of_m_with_an_estimate_and_logs_events(bench_projec
     assert any(e["event"] == "progress" and e["message"].startswith("epoch 1/1 loss")
                for e in events)
 
-
-def test_a_case_is_contended_when_other_work_used_over_half_the_cores(monkeypatch):
-    from mnistperf.plugin import session
-
-    clock = iter([10.0, 14.0])  # a 4-second case
-    monkeypatch.setattr(session.time, "perf_counter", lambda: next(clock))
-    monkeypatch.setattr(session.os, "cpu_count", lambda: 2)
-    own = iter([50.0, 57.5])  # the case and its workers: 7.5 CPU seconds
-    monkeypatch.setattr(session.Load, "_own", lambda self: next(own))
-    # The machine was busy 7.5 + 3.0 s: 3.0 s of other work in 4 s is 0.75 cores.
-    busy = iter([1000.0, 1010.5])
-    monkeypatch.setattr(session.Load, "_machine_busy", staticmethod(lambda: next(busy)))
-    load = session.Load()
-    verdict = load.finish()
-    assert (verdict["cpu_seconds"], verdict["contended"]) == (7.5, False)
-    clock, own, busy = iter([0.0, 4.0]), iter([0.0, 3.0]), iter([0.0, 8.0])  # 5 s: 1.25 cores
-    assert session.Load().finish()["contended"] is True

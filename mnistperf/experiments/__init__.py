@@ -25,3 +25,13 @@ def get_experiment(name: str) -> Experiment:
             return experiment
     raise KeyError(f"no experiment named {name!r}; known: "
                    + ", ".join(e.name for e in EXPERIMENTS))
+
+
+def experiment_of(config) -> Experiment:
+    """The experiment a TrainConfig, PipelineConfig or SvmConfig belongs to."""
+    from mnistperf.config import PipelineConfig, SvmConfig
+
+    if isinstance(config, SvmConfig):
+        return get_experiment("svm")
+    return get_experiment((config.train if isinstance(config, PipelineConfig)
+                           else config).experiment)

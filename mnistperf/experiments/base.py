@@ -7,8 +7,8 @@
 (the fixture named by `fixture` receives each); `tables(run)`, `figures(run)`
 and `findings(run)` derive its outputs from whatever records a run holds, and
 return nothing when none of its cases ran. `timing_rounds` > 0 marks an
-experiment whose question is speed (warm-up, then that many timed rounds). `reuses_grid` marks an experiment
-whose cases are grid configurations: the plugin deselects its copy of a case
+experiment whose question is speed (warm-up, then that many timed rounds).
+`reuses_grid` marks an experiment whose cases are grid configurations: the plugin deselects its copy of a case
 when the grid's own case is selected in the same session.
 """
 
@@ -43,6 +43,11 @@ class Experiment:
     # untimed rounds, then this many timed rounds of the same work (median and
     # spread). 0: one round per seed, as the grid.
     timing_rounds: int = 0
+
+    def rounds(self, repeats: int) -> tuple[int, int]:
+        """(warm-up rounds, measured rounds) of each case: a speed experiment's
+        warm-up and timed rounds, otherwise one round per seed (`repeats`)."""
+        return (TIMING_WARMUP, self.timing_rounds) if self.timing_rounds else (0, repeats)
 
 
 TIMING_WARMUP = 1

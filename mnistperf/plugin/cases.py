@@ -157,15 +157,14 @@ def run_train_case(benchmark, mnistperf_settings, progress):
     pedantic round per repeat, each round a new seed (seed, seed+1, ...); a case of
     an experiment whose question is speed (`timing_rounds`) trains a warm-up round,
     then `timing_rounds` rounds of the same seed, for a median and a spread."""
-    from mnistperf.experiments.base import TIMING_WARMUP
     from mnistperf.records import TrainRecord
     from mnistperf.train import train
 
     def run(config, batches):
-        timed = get_experiment(config.experiment).timing_rounds
-        seeds = ([config.seed] * timed if timed else
-                 [config.seed + i for i in range(mnistperf_settings.repeats)])
-        warmup = TIMING_WARMUP if timed else 0
+        experiment = get_experiment(config.experiment)
+        timed = experiment.timing_rounds
+        warmup, rounds = experiment.rounds(mnistperf_settings.repeats)
+        seeds = [config.seed] * rounds if timed else [config.seed + i for i in range(rounds)]
         calls = []
         timeout = mnistperf_settings.timeout
         deadline = None if timeout is None else time.perf_counter() + timeout

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from traceback import format_exception
 
-import psutil
 import pytest
 import torch
 
@@ -25,6 +23,7 @@ from mnistperf.store import (
     StoreError, append_event, case_document, config_dict, new_run_dir, read_cases, run_json,
     single_round_stats, write_case,
 )
+from mnistperf.timing import Load
 
 _STARTED = pytest.StashKey[float]()  # when the case's protocol began
 _STORED = pytest.StashKey[bool]()  # its record is saved
@@ -101,19 +100,13 @@ def pytest_collection_finish(session):
             pytest.exit(str(exc), returncode=4)
     if settings.resume is not None:
         _resolve_resume(config, settings, items)
-    from mnistperf.experiments import get_experiment
-    from mnistperf.experiments.base import TIMING_WARMUP
-
-    def rounds(c):
-        experiment = getattr(c, "experiment", None) or getattr(getattr(c, "train", None),
-                                                               "experiment", "svm")
-        timed = get_experiment(experiment).timing_rounds
-        return timed + TIMING_WARMUP if timed else settings.repeats
+    from mnistperf.experiments import experiment_of
 
     resumed = config.stash.get(_RESUMED, {})
-    config.stash[_SWEEP] = Sweep({_case_of(i)[1].case_id: work_units(_case_of(i)[1],
-                                                                     rounds(_case_of(i)[1]))
-                                  for i in items if i.nodeid not in resumed})
+    configs = [_case_of(i)[1] for i in items if i.nodeid not in resumed]
+    config.stash[_SWEEP] = Sweep({
+        c.case_id: work_units(c, sum(experiment_of(c).rounds(settings.repeats)))
+        for c in configs})
     append_event(_make_run_dir(config), "run_start", run=config.stash[_RUN_NAME],
                  profile=settings.profile.name, cases=len(items), to_run=len(items) - len(resumed))
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -207,48 +200,6 @@ def pytest_runtest_call(item):
         bench = _bench_entry(item, fixture.extra_info, None)
     _store(item, case[1], bench)
     return result
-
-
-class Load:
-    """CPU seconds of the case's process and its workers, and the CPU time the
-    rest of the machine used meanwhile, across a case. The case is marked
-    `contended` when other work (other processes, and time the hypervisor gave
-    to other guests) used more than half the cores on average: it then competed
-    with the case for the CPU. The 1-minute load average is recorded too, but
-    not used for the verdict: it lags by about a minute, so a case that follows
-    a busy one would look contended."""
-
-    def __init__(self):
-        self.process = psutil.Process()
-        self.cpu = self._own()
-        self.busy = self._machine_busy()
-        self.started = time.perf_counter()
-
-    def _own(self) -> float:
-        t = self.process.cpu_times()
-        # Live DataLoader workers count as the case's own; ended ones are in children_*.
-        live = 0.0
-        for child in self.process.children(recursive=True):
-            try:
-                c = child.cpu_times()
-                live += c.user + c.system
-            except psutil.Error:  # ended meanwhile: now in children_*
-                pass
-        return t.user + t.system + t.children_user + t.children_system + live
-
-    @staticmethod
-    def _machine_busy() -> float:
-        # Linux counts guest time inside user time; steal is time other guests got.
-        t = psutil.cpu_times()._asdict()
-        return sum(t.get(k, 0.0) for k in ("user", "nice", "system", "irq", "softirq",
-                                            "steal"))
-
-    def finish(self) -> dict:
-        wall = max(time.perf_counter() - self.started, 1e-9)
-        cpu = self._own() - self.cpu
-        others = max(0.0, self._machine_busy() - self.busy - cpu)
-        return {"cpu_seconds": round(cpu, 3), "load_average": round(os.getloadavg()[0], 2),
-                "contended": others / wall > (os.cpu_count() or 1) / 2}
 
 
 def _bench_entry(item, extra_info: dict, seconds: float | None) -> dict:

@@ -56,7 +56,7 @@ class Record:
     resumed: bool = False  # not trained in this run: taken from an earlier run's ok record
     # Measurement quality: CPU seconds of the case's process and workers, the 1-minute
     # load average at its end, and `contended` when other work used over half the
-    # cores during the case (see mnistperf.plugin.session.Load).
+    # cores during the case (see mnistperf.timing.Load).
     cpu_seconds: float | None = None
     load_average: float | None = None
     contended: bool = False
