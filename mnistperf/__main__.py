@@ -3,7 +3,9 @@
     python -m mnistperf flops resnet18 --input-size 224 --channels 3
     python -m mnistperf report results/latest          # re-render a run folder
     python -m mnistperf report .benchmarks/.../0001_x.json --out results/x
+    python -m mnistperf report study                    # the study's own figures
     python -m mnistperf compare results/run-a results/run-b
+    python -m mnistperf compare study results/latest    # the study as run A
     python -m mnistperf grid --profile quick            # every case id of a profile
 
 Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases, an --out
@@ -29,27 +31,37 @@ def _flops(args) -> int:
     from mnistperf.flops import flops_per_image, macs_per_image, study_flops_per_image
 
     shape = (args.model, args.channels, args.input_size)
+    study = study_flops_per_image(*shape)
     print(f"{args.model} {args.channels}x{args.input_size}x{args.input_size}, per image:\n"
           f"  fvcore MACs (eval mode)          {macs_per_image(*shape):.6e}\n"
-          f"  fvcore FLOPs (the study's count) {study_flops_per_image(*shape):.6e}"
-          f"  (MACs + 2 x BatchNorm activations)\n"
-          f"  FLOPs = 2 x MACs                 {flops_per_image(*shape):.6e}")
+          f"  FLOPs = 2 x MACs (fvcore)        {flops_per_image(*shape):.6e}  (the harness's)\n"
+          f"  the study's count (thop)         {study:.6e}  ({study:,}; thop.profile, a "
+          f"multiply-add counted once)")
     return 0
+
+
+STUDY = "study"  # in place of a run: the study's published figures (mnistperf.study)
+
+
+def _load(path: str):
+    from mnistperf.report.run import load_run
+    from mnistperf.study.as_run import study_run
+
+    return study_run() if path == STUDY else load_run(path)
 
 
 def _report(args) -> int:
     from mnistperf.report.compose import write_report
-    from mnistperf.report.run import load_run
 
     path = Path(args.path)
     out = Path(args.out) if args.out else (
-        path if path.is_dir() else
+        path if path.is_dir() and args.path != STUDY else
         Path(os.environ.get("MNISTPERF_RESULTS") or "results") / f"report-{path.stem}")
     # Checked before loading, so a mistyped --out fails fast and writes nothing.
     if out.exists() and not out.is_dir():
         raise CliError(f"{out}: exists and is not a folder; give a new or existing folder "
                        f"for --out")
-    run = load_run(args.path)
+    run = _load(args.path)
     try:
         written = write_report(run, out)
     except OSError as exc:
@@ -61,21 +73,10 @@ def _report(args) -> int:
     return 0
 
 
-def _compare_study(path) -> int:
-    from mnistperf.report.run import load_run
-    from mnistperf.report.study import study_table
-
-    sys.stdout.write(study_table(load_run(path)))
-    return 0
-
-
 def _compare(args) -> int:
     from mnistperf.report.compare import compare, fail_lines
-    from mnistperf.report.run import load_run
 
-    if args.a == "study":  # `compare study RUN`: the study's published figures beside RUN's
-        return _compare_study(args.b)
-    a, b = load_run(args.a), load_run(args.b)
+    a, b = _load(args.a), _load(args.b)
     result = compare(a, b, by=args.by)
     sys.stdout.write(result.text())
     if args.fail_above is None:
@@ -127,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"mnistperf {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    flops = sub.add_parser("flops", help="fvcore MACs and FLOPs per image of a model")
+    flops = sub.add_parser("flops", help="FLOPs per image of a model: fvcore's (the harness's) "
+                                         "and thop's (the study's count)")
     flops.add_argument("model", choices=MODELS)
     flops.add_argument("--input-size", type=int, default=28,
                        help="input height and width in pixels (default: 28)")
@@ -136,14 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     flops.set_defaults(run=_flops)
     report = sub.add_parser("report", help="write tables.md, CSVs, figures and index.html "
                                            "from a run folder or a pytest-benchmark JSON")
-    report.add_argument("path", help="a results/<run> folder or a benchmark JSON file")
+    report.add_argument("path", help="a results/<run> folder, a benchmark JSON file, or the "
+                                     "word 'study' for the study's own figures")
     report.add_argument("--out", help="output folder (default: the run folder itself; for a "
                                       "JSON file, <results>/report-<file stem>)")
     report.set_defaults(run=_report)
     compare = sub.add_parser("compare", help="accuracy and time per case id of two runs")
     compare.add_argument("a", help="run folder or benchmark JSON (baseline), or the word "
-                                   "'study' for the study's published figures")
-    compare.add_argument("b", help="run folder or benchmark JSON (compared)")
+                                   "'study' for the study's published figures as a run")
+    compare.add_argument("b", help="run folder or benchmark JSON (compared), or 'study'")
     compare.add_argument("--by", choices=("id", "config"), default="id",
                          help="match cases by case id, or by configuration across profiles "
                               "(ignoring epochs and sizes) (default: id)")

@@ -158,6 +158,9 @@ class SvmConfig:
     gamma: str | float = "scale"
     degree: int = 3
     seed: int = 0
+    # Also score the fitted SVM on all 60,000 official training images (the study's
+    # likely scoring, see SvmRecord.all_train_accuracy): untimed, minutes at full size.
+    score_all_training_images: bool = False
 
     def __post_init__(self):
         check_choice("dataset", self.dataset, DATASETS)

@@ -57,6 +57,10 @@ class SvmData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    # All 60,000 official training images (every split part), when the config asks
+    # for the study's likely scoring; None otherwise.
+    x_all: np.ndarray | None = None
+    y_all: np.ndarray | None = None
 
 
 def flatten(images_u8: torch.Tensor) -> np.ndarray:
@@ -70,11 +74,16 @@ def svm_data(config: SvmConfig, split: Split) -> SvmData:
     if config.train_size > len(train) or config.test_size > len(test):
         raise ConfigError(f"{config.case_id} asks for {config.train_size}/{config.test_size} "
                           f"images, the split has {len(train)}/{len(test)}")
+    everything = (split.train, split.val, split.test)
     return SvmData(
         x_train=flatten(train.images[:config.train_size]),
         y_train=train.labels[:config.train_size].numpy(),
         x_test=flatten(test.images[:config.test_size]),
         y_test=test.labels[:config.test_size].numpy(),
+        x_all=(np.concatenate([flatten(p.images) for p in everything])
+               if config.score_all_training_images else None),
+        y_all=(np.concatenate([p.labels.numpy() for p in everything])
+               if config.score_all_training_images else None),
     )
 
 
@@ -92,9 +101,11 @@ class SvmResult:
     predict_seconds: float
     predictions: np.ndarray
     peak_memory_mb: float
-    # On the images the SVM was fit on: what the study's SVM figures most likely are
-    # (whole counts only out of 60,000), shown beside the held-out headline.
+    # On the images the SVM was fit on, shown beside the held-out headline.
     train_accuracy: float | None = None
+    # On all 60,000 official training images, fit images included: what the study's
+    # SVM figures most likely are (whole counts only out of 60,000).
+    all_train_accuracy: float | None = None
 
 
 def make_svc(config: SvmConfig):
@@ -116,7 +127,13 @@ def evaluate_svm(fitted: FittedSvm, data: SvmData) -> SvmResult:
         predictions = fitted.model.predict(data.x_test)
     accuracy = 100.0 * float(np.mean(predictions == data.y_test))
     # Untimed: predict_seconds stays the held-out test set's.
-    train_accuracy = 100.0 * float(np.mean(fitted.model.predict(data.x_train) == data.y_train))
+    train_accuracy = _accuracy(fitted, data.x_train, data.y_train)
     return SvmResult(test_accuracy=accuracy, predict_seconds=clock.seconds,
                      predictions=predictions, peak_memory_mb=memory.mb,
-                     train_accuracy=train_accuracy)
+                     train_accuracy=train_accuracy,
+                     all_train_accuracy=None if data.x_all is None else
+                     _accuracy(fitted, data.x_all, data.y_all))
+
+
+def _accuracy(fitted: FittedSvm, x: np.ndarray, y: np.ndarray) -> float:
+    return 100.0 * float(np.mean(fitted.model.predict(x) == y))

@@ -29,27 +29,47 @@ def _pair(opt_a_acc, opt_b_acc, **common):
             train_info(opt="sgd", acc=opt_b_acc, **common)]
 
 
-def test_clear_effect_counts_agreeing_configurations_and_mean_difference():
+BUDGET = "at this budget (3,000 images, 2 epochs, 28x28x1)"
+
+
+def test_better_needs_a_sign_test_below_five_percent():
+    # diffs +2, +3, -1 -> mean +1.33, but 2 of 3 is a coin toss (p = 1.00)
     infos = (_pair(92.0, 90.0, bs=16) + _pair(93.0, 90.0, bs=32)
              + _pair(89.0, 90.0, lr=0.0001, bs=16))
     line = grid.findings(run_of(infos))[0]
-    # diffs +2, +3, -1 -> mean +1.33
-    assert line == ("Adam vs SGD on MNIST: Adam is better: Adam has the higher test accuracy in 2 of 3 "
-                    "configurations, by +1.33 points on average (range -1.00 to +3.00)")
+    assert line == (f"Adam vs SGD on MNIST, {BUDGET}: no clear effect: Adam has the higher test "
+                    f"accuracy in 2 of 3 configurations, by +1.33 points on average (range "
+                    f"-1.00 to +3.00; sign test p = 1.00); 2 of 3 is not p < 0.05")
+
+
+def test_better_when_six_of_six_configurations_agree():
+    # 6 of 6: p = 2 / 2**6 = 0.03125 < 0.05
+    infos = [info for bs in (16, 32) for lr in (0.001, 0.0001) for model in ("resnet18",)
+             for info in _pair(92.0, 90.0, bs=bs, lr=lr, model=model)]
+    infos += _pair(91.0, 90.0, model="resnet50") + _pair(91.5, 90.0, model="resnet50", bs=32)
+    line = grid.findings(run_of(infos))[0]
+    assert line == (f"Adam vs SGD on MNIST, {BUDGET}: Adam is better: Adam has the higher test "
+                    f"accuracy in 6 of 6 configurations, by +1.75 points on average (range "
+                    f"+1.00 to +2.00; sign test p = 0.03)")
 
 
 def test_a_tie_is_no_clear_effect():
     line = grid.findings(run_of(_pair(90.2, 90.0) + _pair(89.9, 90.0, bs=32)))[0]
-    assert line.startswith("Adam vs SGD on MNIST: no clear effect: Adam has the higher test accuracy in "
-                           "1 of 2 configurations, by +0.05 points on average")
-    assert line.endswith("the mean difference is below 0.50 points")
+    assert line.startswith(f"Adam vs SGD on MNIST, {BUDGET}: no clear effect: Adam has the "
+                           f"higher test accuracy in 1 of 2 configurations, by +0.05 points on "
+                           f"average")
+    assert line.endswith("the mean difference is below 0.5 points")
 
 
 def test_a_difference_inside_the_spread_of_repeats_is_no_clear_effect():
     infos = [train_info(opt=o, acc=a, repeats=3, test_accuracy_std=2.0)
              for o, a in (("adam", 92.0), ("sgd", 90.5))]
     line = grid.findings(run_of(infos))[0]
-    assert "no clear effect" in line and "below 2.00 points (the spread of repeats)" in line
+    assert "no clear effect" in line and "inside the seed spread (2.00 points)" in line
+    # outside the spread, one configuration is enough with repeats
+    infos = [train_info(opt=o, acc=a, repeats=3, test_accuracy_std=0.4)
+             for o, a in (("adam", 92.0), ("sgd", 90.5))]
+    assert ": Adam is better: " in grid.findings(run_of(infos))[0]
 
 
 def test_too_little_data_is_said_not_guessed():
@@ -63,7 +83,9 @@ def test_speedup_and_pin_memory_findings():
     run = run_of([train_info(device="cpu", train_seconds=100.0),
                   train_info(device="gpu", train_seconds=4.0)])
     assert devices.findings(run) == ["GPU vs CPU: the GPU trains 25.0x faster (median over 1 "
-                                     "configuration, range 25.0x to 25.0x)"]
+                                     "configuration, range 25.0x to 25.0x; faster in 1 of 1, "
+                                     "sign test p = 1.00; same input path and size on both "
+                                     "devices)"]
     pin = [train_info(experiment="pin_memory", pin_memory=p) for p in (True, False)]
     assert pin_memory.findings(run_of(pin))[0].startswith(
         "pin_memory: no clear effect can exist here: only CPU cases ran")
@@ -87,18 +109,22 @@ def test_devices_table_speedup_flops_and_missing_gpu_cells():
     table = _table([cpu, gpu, adam_cpu], devices, "devices")
     # achieved = 6e11 x 2 epochs / 4 s = 0.3 TFLOP/s; speed-up = 100 / 4
     assert table.headers[:8] == ["Compute", "Batch", "Opt", "LR", "Model", "Accuracy %",
-                                 "Time (ms)", "fvcore FLOPs (study's count)"]
+                                 "Time (ms)", "FLOPs (the study's count, thop)"]
     lead = ["16", "sgd", "0.001", "ResNet-18"]
+    # Without the study attached (the composition layer attaches it) the last column,
+    # "in the study's Table 4", is empty.
     assert table.display_rows()[:4] == [
-        ["cpu", *lead, "80.00", "100000", "1.82353e+09", "6.62e+07", "6e+11", "0.012", "–"],
-        ["gpu", *lead, "81.00", "4000", "1.82353e+09", "6.62e+07", "6e+11", "0.300", "25.0x"],
-        ["cpu", "16", "adam", "0.001", "ResNet-18", "79.00", "50000", "1.82353e+09",
-         "6.62e+07", "6e+11", "0.024", "–"],
-        ["gpu", "16", "adam", "0.001", "ResNet-18", "–", "–", "–", "–", "–", "–", "–"],
+        ["cpu", *lead, "80.00", "100000", "1.823526e+09", "6.62e+07", "6e+11", "0.012", "–",
+         "–"],
+        ["gpu", *lead, "81.00", "4000", "1.823526e+09", "6.62e+07", "6e+11", "0.300", "25.0x",
+         "–"],
+        ["cpu", "16", "adam", "0.001", "ResNet-18", "79.00", "50000", "1.823526e+09",
+         "6.62e+07", "6e+11", "0.024", "–", "–"],
+        ["gpu", "16", "adam", "0.001", "ResNet-18", "–", "–", "–", "–", "–", "–", "–", "–"],
     ]
     # The CSV side holds the numbers themselves.
     assert table.csv_rows()[1] == ["gpu", 16, "sgd", "0.001", "ResNet-18", "81", "4000",
-                                   1823526400, "66200000", "6e+11", "0.3", "25"]
+                                   1823526400, "66200000", "6e+11", "0.3", "25", ""]
 
 
 def test_pin_memory_table_reuses_the_grid_row_and_says_cpu_has_no_effect():
@@ -129,9 +155,11 @@ def test_epochs_table_reads_the_short_run_from_the_long_one():
         ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "4 (this run)", "93.00", "93.00",
          "95.00", "94.00", "26.0"],
     ]
+    # One configuration can never be a clear effect: a sign test of 1 of 1 is p = 1.
     assert epochs.findings(run_of([long])) == [
-        "Longer training: helps: the longer run changes test accuracy by +5.50 points on "
-        "average over 1 configuration (range +5.50 to +5.50)"]
+        "Longer training, at this budget (3,000 images, 28x28x1): no clear effect: the longer "
+        "run changes test accuracy by +5.50 points on average over 1 configuration (range "
+        "+5.50 to +5.50; better in 1 of 1, sign test p = 1.00); not p < 0.05"]
 
 
 def test_pipeline_table_ratio_and_missing_partner():
@@ -149,11 +177,13 @@ def test_pipeline_table_ratio_and_missing_partner():
 def test_findings_are_per_dataset_then_pooled():
     infos = (_pair(92.0, 90.0) + _pair(80.0, 83.0, dataset="fashion"))
     lines = [line for line in grid.findings(run_of(infos)) if line.startswith("Adam vs SGD")]
-    assert [line.split(":")[0] for line in lines] == [
+    assert [line.split(", at this budget")[0] for line in lines] == [
         "Adam vs SGD on MNIST", "Adam vs SGD on FashionMNIST", "Adam vs SGD (datasets pooled)"]
-    assert "Adam is better" in lines[0] and "SGD is better" in lines[1]
-    # pooled: +2 and -3 -> -0.50, not below the 0.50 bar
-    assert "SGD is better" in lines[2] and "by -0.50 points" in lines[2]
+    # one configuration per dataset: never a clear effect (sign test p = 1)
+    assert "no clear effect" in lines[0] and "by +2.00 points" in lines[0]
+    assert "no clear effect" in lines[1] and "by -3.00 points" in lines[1]
+    # pooled: +2 and -3 -> -0.50, 1 of 2
+    assert "no clear effect" in lines[2] and "by -0.50 points" in lines[2]
 
 
 def test_identical_timing_cases_inside_their_spread_are_no_clear_difference():

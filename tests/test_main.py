@@ -28,8 +28,9 @@ def test_flops_command_prints_macs_and_flops(capsys):
     assert capsys.readouterr().out == (
         "resnet18 3x224x224, per image:\n"
         "  fvcore MACs (eval mode)          1.818559e+09\n"
-        "  fvcore FLOPs (the study's count) 1.823526e+09  (MACs + 2 x BatchNorm activations)\n"
-        "  FLOPs = 2 x MACs                 3.637118e+09\n")
+        "  FLOPs = 2 x MACs (fvcore)        3.637118e+09  (the harness's)\n"
+        "  the study's count (thop)         1.823527e+09  (1,823,526,912; thop.profile, a "
+        "multiply-add counted once)\n")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -167,7 +168,9 @@ def test_version_and_help_examples():
         "    python -m mnistperf flops resnet18 --input-size 224 --channels 3\n"
         "    python -m mnistperf report results/latest          # re-render a run folder\n"
         "    python -m mnistperf report .benchmarks/.../0001_x.json --out results/x\n"
+        "    python -m mnistperf report study                    # the study's own figures\n"
         "    python -m mnistperf compare results/run-a results/run-b\n"
+        "    python -m mnistperf compare study results/latest    # the study as run A\n"
         "    python -m mnistperf grid --profile quick            # every case id of a profile\n")
 
 

@@ -63,7 +63,7 @@ def test_a_run_saved_before_the_records_rewrite_renders_the_same_tables_md():
                "Input pipeline: the study's vs the harness's (images/s)",
                "SVM: accuracy and training time (the study's Table 3)",
                "Classical vs deep: best SVM and best ResNet per dataset",
-               "The study's claims (this run's verdict)"}
+               "The study's claims: the verdict of its own tables, and this run's"}
     # The old run's SVMs fit 1,000 images, its networks 512/256: no longer compared.
     gone = {"Classical vs deep: best SVM and best ResNet per dataset"}
     assert set(old) - set(new) == gone and set(new) - set(old) <= changed
@@ -311,7 +311,8 @@ def test_terminal_drops_unreached_target_columns_and_ends_with_the_findings():
                                       "ResNet-18 to target s, ResNet-50 to target s left out)")
     tail = text.split("\nFindings\n")
     assert len(tail) == 2 and tail[1].startswith("- Adam vs SGD")
-    assert "Training time" not in tail[1]  # the findings come after every table
+    # the findings come after every table: no table title follows them
+    assert "\nTraining time — " not in tail[1]
 
 
 def test_csv_headers_are_unique_and_numbered_when_a_table_repeats_one(tmp_path):

@@ -15,7 +15,7 @@ from mnistperf.experiments.base import Experiment
 from mnistperf.profiles import Profile, train_config
 from mnistperf.report.figures import accuracy_axis, new_figure, plot_curve, set_caption
 from mnistperf.report.tables import Column, Table, unavailable
-from mnistperf.stats import MIN_EFFECT_POINTS
+from mnistperf.stats import MIN_EFFECT_POINTS, SIGNIFICANCE, format_p, sign_test
 
 BASES = tuple(dict(dataset=d, model="resnet18", batch_size=16, optimizer="adam", lr=1e-3)
               for d in DATASETS)
@@ -117,13 +117,19 @@ def findings(run) -> list[str]:
              if epoch != r.epochs and values.get("test_accuracy") is not None]
     if not diffs:
         return []
-    mean = statistics.fmean(diffs)
+    mean, p = statistics.fmean(diffs), sign_test(diffs)
+    budget = ", ".join(dict.fromkeys(f"{r.train_size:,} images, {r.input_size}x{r.input_size}"
+                                     f"x{r.channels}" for r in _records(run) if r.ok))
     detail = (f"the longer run changes test accuracy by {mean:+.2f} points on average over "
               f"{len(diffs)} configuration{'s' if len(diffs) != 1 else ''} "
-              f"(range {min(diffs):+.2f} to {max(diffs):+.2f})")
+              f"(range {min(diffs):+.2f} to {max(diffs):+.2f}; better in "
+              f"{sum(d > 0 for d in diffs)} of {len(diffs)}, sign test {format_p(p)})")
+    head = f"Longer training, at this budget ({budget}):"
     if abs(mean) < MIN_EFFECT_POINTS:
-        return [f"Longer training: no clear effect: {detail}"]
-    return [f"Longer training: {'helps' if mean > 0 else 'hurts'}: {detail}"]
+        return [f"{head} no clear effect: {detail}; below {MIN_EFFECT_POINTS} points"]
+    if p >= SIGNIFICANCE:
+        return [f"{head} no clear effect: {detail}; not p < {SIGNIFICANCE}"]
+    return [f"{head} {'helps' if mean > 0 else 'hurts'}: {detail}"]
 
 
 EXPERIMENT = Experiment(name="epochs", fixture="train_case", cases=cases, tables=tables,

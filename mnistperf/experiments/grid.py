@@ -26,7 +26,7 @@ from mnistperf.report.figures import (
     CHANCE_LOSS, accuracy_axis, label_points, new_figure, plot_curve, set_caption,
 )
 from mnistperf.report.tables import Column, Table, present, value_cell
-from mnistperf.stats import MIN_EFFECT_POINTS, pairs
+from mnistperf.stats import MIN_EFFECT_POINTS, SIGNIFICANCE, format_p, pairs, sign_test
 
 
 def cases(profile: Profile, seed: int = 0):
@@ -87,6 +87,10 @@ def tables(run) -> list[Table]:
                     + f"; test = {here[0].test_size:,} images of the split, "
                       f"official = the official test set")
             rows_acc, rows_time = [], []
+            # The study's figure beside each cell trained on the study's budget.
+            study = {(r.model, r.batch_size, r.optimizer, r.lr): run.reference_for(r)
+                     for r in here}
+            compared = any(study.values())
             for bs in present([r.batch_size for r in here], BATCH_SIZES):
                 for opt in present([r.optimizer for r in here], OPTIMIZERS):
                     for lr in present([r.lr for r in here], LEARNING_RATES):
@@ -95,19 +99,29 @@ def tables(run) -> list[Table]:
                         if not any(row_records):
                             continue  # no model ran this configuration: no row
                         acc_row, time_row = [bs, opt, lr], [bs, opt, lr]
-                        for r in row_records:
+                        for m, r in zip(MODELS, row_records):
                             acc_row += [value_cell(r, "test_accuracy"),
                                         value_cell(r, "official_test_accuracy")]
+                            if compared:
+                                acc_row.append(value_cell(study.get((m,) + key),
+                                                          "test_accuracy"))
                             time_row += [value_cell(r, "train_seconds"),
                                          value_cell(r, "images_per_second"), _ttt(r)]
                         rows_acc.append(acc_row)
                         rows_time.append(time_row)
+            flags = sorted({f for r in [*here, *filter(None, study.values())] for f in r.flags})
+            kinds = ("test", "official") + (("study",) if compared else ())
             out.append(Table(
                 name=f"{dataset}-{device}-accuracy",
                 title=f"Test accuracy (%) — {where}",
                 columns=LEAD + [Column(f"{MODEL_TITLES[m]} {kind}", ".2f") for m in MODELS
-                                for kind in ("test", "official")],
-                rows=rows_acc, note=note))
+                                for kind in kinds],
+                rows=rows_acc,
+                note=note + ("; study = the study's figure for the configuration (Tables "
+                             "1-2), trained on the same budget" if compared else "")
+                + ("; the study's own flags: " + "; ".join(flags) if flags else "")))
+            if not any(r.train_seconds for r in here):
+                continue  # no times at all (the study prints none for its grid)
             out.append(Table(
                 name=f"{dataset}-{device}-time",
                 title=f"Training time — {where}",
@@ -261,33 +275,44 @@ def _spread(found) -> float:
     return statistics.fmean(stds) if stds else 0.0
 
 
+def budget_of(records) -> str:
+    """'1,400 images, 2 epochs, 28x28x1': what these cases trained on."""
+    return " / ".join(dict.fromkeys(r.budget_text() for r in records))
+
+
 def accuracy_finding(records, factor, a, b, label_a, label_b, where: str = "") -> str:
-    # For the model, training-set size may differ too: profiles give ResNet-50 fewer images.
-    keys = tuple(k for k in CONFIG_KEYS
-                 if k != factor and not (factor == "model" and k == "train_size"))
+    """`label_a` vs `label_b` over the configurations that differ only in `factor`.
+    "X is better" only when the mean difference is at least MIN_EFFECT_POINTS and
+    a sign test over the configurations gives p < SIGNIFICANCE, or, with repeats,
+    when it lies outside the seed spread."""
+    keys = tuple(k for k in CONFIG_KEYS if k != factor)
     found = pairs([r for r in records if r.ok and r.test_accuracy is not None],
                   factor, a, b, keys)
-    head = f"{label_a} vs {label_b}{where}:"
     if not found:
-        return f"{head} too little data (no pair of configurations differing only in {factor})"
+        return (f"{label_a} vs {label_b}{where}: too little data (no pair of "
+                f"configurations differing only in {factor})")
+    head = (f"{label_a} vs {label_b}{where}, at this budget "
+            f"({budget_of([r for pair in found for r in pair])}):")
     diffs = [x.test_accuracy - y.test_accuracy for x, y in found]
-    mean = statistics.fmean(diffs)
-    bar = max(MIN_EFFECT_POINTS, _spread(found))
+    mean, p, spread = statistics.fmean(diffs), sign_test(diffs), _spread(found)
     wins = sum(d > 0 for d in diffs)
     detail = (f"{label_a} has the higher test accuracy in {wins} of {len(found)} "
               f"configuration{'s' if len(found) != 1 else ''}, by {mean:+.2f} points on "
-              f"average (range {min(diffs):+.2f} to {max(diffs):+.2f})")
-    if abs(mean) < bar:
-        why = (f"the mean difference is below {bar:.2f} points"
-               + (" (the spread of repeats)" if bar > MIN_EFFECT_POINTS else ""))
+              f"average (range {min(diffs):+.2f} to {max(diffs):+.2f}; sign test "
+              f"{format_p(p)})")
+    if spread > 0:  # repeats: the seeds' spread is the bar
+        bar = max(MIN_EFFECT_POINTS, spread)
+        why = None if abs(mean) > bar else (f"the mean difference is inside the seed spread "
+                                            f"({bar:.2f} points)")
+    elif abs(mean) < MIN_EFFECT_POINTS:
+        why = f"the mean difference is below {MIN_EFFECT_POINTS} points"
+    else:
+        why = None if p < SIGNIFICANCE else (f"{wins} of {len(found)} is not p < "
+                                             f"{SIGNIFICANCE}")
+    if why:
         return f"{head} no clear effect: {detail}; {why}"
-    sizes = {(x.train_size, y.train_size) for x, y in found}
-    caveat = ""
-    if any(m != n for m, n in sizes):
-        caveat = ("; note: trained on different numbers of images ("
-                  + ", ".join(f"{m:,} vs {n:,}" for m, n in sorted(sizes)) + ")")
     better = label_a if mean > 0 else label_b
-    return f"{head} {better} is better: {detail}{caveat}"
+    return f"{head} {better} is better: {detail}"
 
 
 def findings(run) -> list[str]:

@@ -41,12 +41,15 @@ def tables(run) -> list[Table]:
         return []
     reference = [r for r in grid_records(run)
                  if all(getattr(r, k) == v for k, v in BASE.items())]
+    study = {id(r): run.reference_for(r) for r in pin}
+    compared = any(study.values())
     rows = []
     for device in present([r.device for r in pin + reference], DEVICES):
         for r in sorted((r for r in pin + reference if r.device == device),
                         key=lambda r: (r.loader != "dataloader", not r.pin_memory)):
             share = (100.0 * r.input_seconds / r.train_seconds
                      if r.input_seconds is not None and r.train_seconds else None)
+            ref = study.get(id(r))
             rows.append([
                 device, r.loader + (" (grid)" if r.experiment == "grid" else ""),
                 r.num_workers, r.torch_threads, "on" if r.pin_memory else "off", r.epochs,
@@ -54,6 +57,8 @@ def tables(run) -> list[Table]:
                 r.spread_seconds if r.ok else unavailable(r),
                 value_cell(r, "images_per_second"),
                 None if share is None or not r.ok else share,
+                *([value_cell(ref, "test_accuracy"), value_cell(ref, "train_seconds")]
+                  if compared else []),
             ])
     devices = {r.device for r in pin}
     note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; train s = median of "
@@ -68,12 +73,19 @@ def tables(run) -> list[Table]:
     if "gpu" not in devices:
         note += ("; cpu: pin_memory has no effect without CUDA (nothing is pinned), so "
                  "differences between on and off are run-to-run noise, not an effect")
+    flags = sorted({f for r in [*pin, *filter(None, study.values())] for f in r.flags})
+    if compared:
+        note += "; study = the study's pin_memory list, at the same budget"
+    if flags:
+        note += "; the study's own flags: " + "; ".join(flags)
     return [Table(name="pin-memory", title="pin_memory: accuracy, time and input wait",
                   columns=[Column("device"), Column("loader"), Column("workers"),
                            Column("threads"), Column("pin_memory"), Column("epochs"), Column("test acc %", ".2f"),
                            Column("train s", ".1f"), Column("spread s", ".2f"),
                            Column("img/s", ".0f"),
-                           Column("input wait %", ".1f")],
+                           Column("input wait %", ".1f"),
+                           *([Column("study acc %", ".2f"), Column("study train s", ".1f")]
+                             if compared else [])],
                   rows=rows, note=note)]
 
 

@@ -61,6 +61,15 @@ class Record:
     load_average: float | None = None
     contended: bool = False
     timing_shared: bool = False  # dispatched with a fraction of a GPU: timing not comparable
+    # Where the numbers come from when not measured by this run: "" for a case this
+    # harness ran; for the study's published figures, e.g. "the study, Table 4
+    # (versions 1 and 2)". `flags`: the source's own inconsistencies, shown with it.
+    source: str = ""
+    flags: list = dataclasses.field(default_factory=list)
+
+    # The fields that make two records "the same configuration" whatever their size
+    # (a run's case and the study's figure for it; see `budget`).
+    MATCH_KEYS: ClassVar[tuple[str, ...]] = ("experiment", "dataset", "device")
 
     @property
     def timing_doubtful(self) -> bool:
@@ -73,6 +82,16 @@ class Record:
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+    @property
+    def budget(self) -> dict:
+        """How much this case trained on: what must match before its numbers can be
+        held against another's of the same configuration (the study's, say)."""
+        raise NotImplementedError
+
+    def budget_text(self) -> str:
+        return ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{v}"
+                         for k, v in self.budget.items())
 
     @property
     def measured_seconds(self) -> float:

@@ -44,6 +44,13 @@ class PipelineRecord(Record):
     work_seconds: float | None = None
     torch_threads: int | None = None  # intra-op threads it trained with
 
+    MATCH_KEYS: ClassVar[tuple[str, ...]] = (
+        "experiment", "dataset", "model", "batch_size", "pipeline", "device")
+
+    @property
+    def budget(self) -> dict:
+        return {"steps": self.steps, "input": f"{self.input_size}x{self.input_size}x{self.channels}"}
+
     def __post_init__(self):
         if self.pipeline == "seed":  # records written before 0.2 named the study's pipeline so
             self.pipeline = "study"

@@ -51,7 +51,7 @@ class TrainRecord(Record):
     input_seconds: float | None = None
     macs_per_image: int | None = None
     flops_per_image: int | None = None
-    study_flops_per_image: int | None = None  # fvcore total in train mode (the study's count)
+    study_flops_per_image: int | None = None  # thop's count (the study's FLOPs column)
     train_flops_per_epoch: int | None = None
     params: int | None = None
     images_per_second: float | None = None
@@ -83,6 +83,15 @@ class TrainRecord(Record):
         info = super().to_extra_info()
         info["checkpoints"] = {str(e): v for e, v in self.checkpoints.items()}
         return info
+
+    MATCH_KEYS: ClassVar[tuple[str, ...]] = (
+        "experiment", "dataset", "model", "batch_size", "optimizer", "lr", "device", "loader",
+        "pin_memory")
+
+    @property
+    def budget(self) -> dict:
+        return {"images": self.train_size, "epochs": self.epochs,
+                "input": f"{self.input_size}x{self.input_size}x{self.channels}"}
 
     @property
     def measured_seconds(self) -> float:

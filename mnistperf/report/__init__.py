@@ -8,8 +8,8 @@
 Modules, bottom up: `run` (loading: Run, Case, ReportError), `tables` (Table and
 cell formatting), `figures` (matplotlib Figure helpers) — the primitives the
 experiments build with —, then `render` (Markdown, terminal, CSV, HTML),
-`flat` (cases.csv, curves.csv), `study` (the study's claims and published
-figures), `compose` (the experiment registry run over a Run) and `compare`. This file
+`flat` (cases.csv, curves.csv), `compose` (the experiment registry run over a
+Run, the study attached as its reference: mnistperf.study) and `compare`. This file
 imports nothing, so that experiments can import the primitives without a
 circle through the composition layer.
 """

@@ -80,10 +80,15 @@ def _id_change(id_a: str, id_b: str) -> str:
             + ")")
 
 
-def _accuracy(record: Record):
-    if not record.ok:
-        return record.status
-    return getattr(record, "test_accuracy", None)
+# The accuracies a pair can be compared on, in order: the held-out test part, else
+# (the study's SVMs) all 60,000 training images. Both sides must have the same one.
+ACCURACY_FIELDS = ("test_accuracy", "all_train_accuracy")
+
+
+def _accuracies(a: Record, b: Record) -> tuple:
+    key = next((k for k in ACCURACY_FIELDS if getattr(a, k, None) is not None
+                and getattr(b, k, None) is not None), ACCURACY_FIELDS[0])
+    return tuple(r.status if not r.ok else getattr(r, key, None) for r in (a, b))
 
 
 def _time(record: Record):
@@ -136,13 +141,15 @@ class Comparison:
     rows: list[Row] = field(default_factory=list)
     only_a: list[str] = field(default_factory=list)  # case ids
     only_b: list[str] = field(default_factory=list)
+    budget_differs: int = 0  # pairs whose records trained on different budgets
 
     def slower(self, percent: float) -> list[Row]:
         """Rows in both runs, ok in both, whose time grew by more than `percent`."""
         return [r for r in self.rows if r.time_pct is not None and r.time_pct > percent]
 
     def text(self) -> str:
-        lines = [f"A: {self.a.source}", f"B: {self.b.source}", TIME_LINE]
+        lines = [f"{name}: {run.source} (profile {_profiles(run)})"
+                 for name, run in (("A", self.a), ("B", self.b))] + [TIME_LINE]
         if self.by == "config":
             lines.append(CONFIG_LINE)
         lines.append("")
@@ -155,6 +162,10 @@ class Comparison:
         else:
             lines.append("no case is in both runs"
                          + (" (by configuration)" if self.by == "config" else ""))
+        if self.budget_differs:
+            lines += ["", f"{self.budget_differs} of {len(self.rows)} pairs trained on different "
+                          f"budgets (images, epochs or input size): their differences measure "
+                          f"the budget too"]
         for label, ids in (("only in A", self.only_a), ("only in B", self.only_b)):
             if ids:
                 lines += ["", f"{label} ({len(ids)}): " + ", ".join(ids)]
@@ -178,12 +189,17 @@ def compare(a: Run, b: Run, by: str = "id") -> Comparison:
             continue
         label = ra.case_id if by == "id" else (_config_label(ra)
                                                + _id_change(ra.case_id, rb.case_id))
-        result.rows.append(Row(label, _accuracy(ra), _accuracy(rb), _time(ra), _time(rb)))
+        result.rows.append(Row(label, *_accuracies(ra, rb), _time(ra), _time(rb)))
+        result.budget_differs += ra.budget != rb.budget
     matched_a = {id(first_a[k]) for k in first_a if k in first_b}
     matched_b = {id(first_b[k]) for k in first_b if k in first_a}
     result.only_a = [c.case_id for c in a.cases if id(c.record) not in matched_a]
     result.only_b = [c.case_id for c in b.cases if id(c.record) not in matched_b]
     return result
+
+
+def _profiles(run: Run) -> str:
+    return ", ".join(sorted({str(r.profile) for r in run.records()}))
 
 
 def compare_runs(a: Run, b: Run, by: str = "id") -> str:

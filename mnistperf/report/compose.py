@@ -24,7 +24,8 @@ from mnistperf.report.render import (
     PageFigure, Section, render_html, render_markdown, render_terminal, write_csv,
 )
 from mnistperf.report.run import Run, parse_run
-from mnistperf.report.study import claim_lines
+from mnistperf.study.as_run import is_study, study_run
+from mnistperf.study.claims import claim_lines
 from mnistperf.report.tables import Column, Table, present, value_cell
 from mnistperf.store import CASES, atomic_write, point_latest
 
@@ -40,7 +41,21 @@ TITLES = {
 }
 
 
+def with_study(run: Run) -> Run:
+    """The run with the study attached as its reference, so that every table can
+    set the study's figure beside a case at the study's budget (the study itself
+    has no reference)."""
+    if run.reference is None and not is_study(run):
+        run.reference = study_run()
+    return run
+
+
+def _claims(run: Run) -> list[str]:
+    return claim_lines(run, study_only=is_study(run))
+
+
 def build_tables(run: Run) -> list[Table]:
+    run = with_study(run)
     return [table for e in EXPERIMENTS for table in e.tables(run)]
 
 
@@ -59,7 +74,7 @@ def build_findings(run: Run) -> list[str]:
 def build_sections(run: Run) -> list[Section]:
     """Per experiment with output, in registry order: its tables and its figures
     (rendered to PNG, with title and caption)."""
-    sections = []
+    run, sections = with_study(run), []
     for e in EXPERIMENTS:
         tables = e.tables(run)
         figures = [PageFigure(name=name, png=to_png(fig), title=title_of(fig, name),
@@ -90,20 +105,20 @@ def best_table(run: Run) -> Table:
         columns=[Column("dataset"), Column("device"), Column("configuration (case id)"),
                  Column("test acc %", ".2f"), Column("official %", ".2f"),
                  Column("train s", ".1f")],
-        rows=rows,
+        rows=rows, key_columns=3,
         note=f"highest test accuracy among the {len(ok)} training cases of this run that "
              f"ended ok, from every experiment; train s = training time (the epochs, "
              f"without evaluation); sizes and epochs differ by profile and experiment")
 
 
 def markdown(run: Run) -> str:
-    return render_markdown(run, build_tables(run), build_findings(run), claim_lines(run))
+    return render_markdown(run, build_tables(run), build_findings(run), _claims(run))
 
 
 def terminal(run: Run) -> str:
     """The tables, then the findings and the study's claims, as the session's end
     prints them."""
-    return render_terminal(build_tables(run), build_findings(run), claim_lines(run))
+    return render_terminal(build_tables(run), build_findings(run), _claims(run))
 
 
 def write_report(run: Run, out_dir: str | Path) -> list[Path]:
@@ -118,7 +133,7 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     sections, found = build_sections(run), build_findings(run)
     tables = [table for section in sections for table in section.tables]
     written.append(out / "tables.md")
-    claims = claim_lines(run)
+    claims = _claims(run)
     (out / "tables.md").write_text(render_markdown(run, tables, found, claims))
     for table in tables:
         write_csv(table, out / f"{table.name}.csv")

@@ -78,7 +78,7 @@ def header_lines(run: Run) -> list[str]:
     ]
 
 
-CLAIMS_TITLE = "The study's claims (this run's verdict)"
+CLAIMS_TITLE = "The study's claims: the verdict of its own tables, and this run's"
 
 
 def render_markdown(run: Run, tables: list[Table], findings: list[str],
@@ -227,7 +227,8 @@ def _not_run_devices(table: Table) -> dict[str, list[int]]:
     key columns (the leading columns filled in every row): that device ran none
     of the table's cases, which one line says better than rows of dashes."""
     rows, width = table.rows, len(table.columns)
-    lead = next((i for i in range(width) if any(row[i] is None for row in rows)), width)
+    lead = table.key_columns if table.key_columns is not None else next(
+        (i for i in range(width) if any(row[i] is None for row in rows)), width)
     device_col = next((i for i in range(lead)
                        if all(row[i] in DEVICES for row in rows)), None)
     if device_col is None or lead == width:

@@ -40,6 +40,9 @@ class Run:
     data: dict  # the whole pytest-benchmark JSON
     cases: list[Case] = field(default_factory=list)
     rebuilt: bool = False  # assembled from cases/ records (benchmark.json missing or cut)
+    # Another run whose figures the tables set beside this run's (the study's, attached
+    # by the composition layer); None: tables show this run alone.
+    reference: "Run | None" = None
 
     @property
     def meta(self) -> dict:
@@ -51,6 +54,20 @@ class Run:
 
     def records(self, kind: str | None = None) -> list[Record]:
         return [c.record for c in self.cases if kind is None or c.record.kind == kind]
+
+    def reference_for(self, record: Record | None, same_budget: bool = True,
+                      **overrides) -> Record | None:
+        """The reference run's record of `record`'s configuration (its MATCH_KEYS,
+        `overrides` replacing some), trained on the same budget unless
+        `same_budget` is False; None without a reference or such a record."""
+        if self.reference is None or record is None:
+            return None
+        want = {k: getattr(record, k, None) for k in record.MATCH_KEYS} | overrides
+        for other in self.reference.records(record.kind):
+            if all(getattr(other, k, None) == v for k, v in want.items()) and (
+                    not same_budget or other.budget == record.budget):
+                return other
+        return None
 
 
 def parse_run(text: str, source: str) -> Run:

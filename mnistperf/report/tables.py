@@ -99,6 +99,9 @@ class Table:
     columns: list[Column]
     rows: list[list]
     note: str = ""
+    # How many leading columns name the row (dataset, device, configuration) rather
+    # than measure it; None: the renderer infers it from where values go missing.
+    key_columns: int | None = None
 
     @property
     def headers(self) -> list[str]:
