@@ -151,6 +151,7 @@ def test_report_study_and_compare_study_from_the_command_line(tmp_path, capsys):
     path = write(tmp_path / "paper.json", bench_json(paper))
     assert main(["compare", "study", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("A: the study (mnistperf/study/figures.py) (profile study)\n"
-                          f"B: {path} (profile paper)\n")
+    assert out.startswith("A: the study (mnistperf/study/figures.py) (profile study; GPU "
+                          "NVIDIA T4 (the study's hardware), – torch threads, torch not stated)\n"
+                          f"B: {path} (profile paper; ")
     assert "fashion-resnet18-bs32-sgd-lr0.0001-e10-gpu  82.72      83.72      +1.00" in out

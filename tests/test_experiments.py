@@ -150,9 +150,9 @@ def test_epochs_table_reads_the_short_run_from_the_long_one():
                       checkpoints={"2": {"test_accuracy": 89.5, "official_test_accuracy": 88.0}})
     table = _table([long], epochs, "epochs")
     assert table.display_rows() == [
-        ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "2 (first 2 of 4)", "90.00", "90.00",
+        ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "2", "first 2 of 4", "90.00", "90.00",
          "89.50", "88.00", "11.0"],
-        ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "4 (this run)", "93.00", "93.00",
+        ["MNIST ResNet-18 bs16 adam lr0.001", "cpu", "4", "this run", "93.00", "93.00",
          "95.00", "94.00", "26.0"],
     ]
     # One configuration can never be a clear effect: a sign test of 1 of 1 is p = 1.

@@ -147,7 +147,7 @@ def test_the_page_drops_target_columns_no_case_reached_but_the_csv_keeps_them(tm
     time_table = text.split('data-name="mnist-cpu-time"')[1].split("</table>")[0]
     assert "to target" not in time_table
     assert "No case here reached its validation target" in text
-    assert "to target s" in (tmp_path / "mnist-cpu-time.csv").read_text().splitlines()[0]
+    assert "resnet18_to_target_s" in (tmp_path / "mnist-cpu-time.csv").read_text().splitlines()[0]
 
 
 # ---------------------------------------------------------------- figures

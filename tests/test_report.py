@@ -63,12 +63,14 @@ def test_a_run_saved_before_the_records_rewrite_renders_the_same_tables_md():
                "Input pipeline: the study's vs the harness's (images/s)",
                "SVM: accuracy and training time (the study's Table 3)",
                "Classical vs deep: best SVM and best ResNet per dataset",
-               "The study's claims: the verdict of its own tables, and this run's"}
+               "The study's claims: the verdict of its own tables, and this run's",
+               # epochs and where they are read from in two columns (typed CSVs)
+               "Short vs long training (the study: 10 vs 20 epochs)"}
     # The old run's SVMs fit 1,000 images, its networks 512/256: no longer compared.
     gone = {"Classical vs deep: best SVM and best ResNet per dataset"}
     assert set(old) - set(new) == gone and set(new) - set(old) <= changed
     unchanged = [title for title in old if title not in changed | gone]
-    assert len(unchanged) == 5  # the four grid tables and the epochs table
+    assert len(unchanged) == 4  # the four grid tables
     for title in unchanged:
         assert new[title] == old[title]
 
@@ -119,9 +121,12 @@ def test_write_report_files_csv_png_and_html(tmp_path):
                      "fashion-cpu-accuracy.csv",
                      "fashion-cpu-time.csv", "index.html", "mnist-cpu-accuracy.csv",
                      "mnist-cpu-time.csv", "tables.md"]
-    # CSVs hold numbers, a status word for a failed case, nothing for one not run.
-    assert (out / "mnist-cpu-accuracy.csv").read_text().splitlines()[1:] == [
-        "16,adam,0.001,91.5,90.25,88.25,87", "32,sgd,0.0001,diverged,diverged,,"]
+    # CSVs hold numbers, nothing for a case not run, and a failed case's status word
+    # in a column of its own (a numeric column holds numbers only).
+    lines = (out / "mnist-cpu-accuracy.csv").read_text().splitlines()
+    assert lines[0] == ("batch,optimizer,lr,resnet18_test,resnet18_test_note,resnet18_official,"
+                        "resnet18_official_note,resnet50_test,resnet50_official")
+    assert lines[1:] == ["16,adam,0.001,91.5,,90.25,,88.25,87", "32,sgd,0.0001,,diverged,,diverged,,"]
     png = (out / "curves-mnist-resnet18-cpu.png").read_bytes()
     width, height = _png_size(png)
     assert width >= 1000 and height >= 400 and len(png) > 20_000
@@ -163,8 +168,8 @@ def test_compare_prints_exact_deltas_and_one_sided_cases(tmp_path):
     assert text.splitlines()[2].startswith("time = training seconds from the records (ResNet: "
                                            "train_seconds, SVM: fit_seconds, pipeline: ")
     assert text.splitlines()[4:] == [
-        "case                                     acc A %    acc B %    Δ acc    time A s    time B s    Δ time s    Δ time %",
-        "---------------------------------------  ---------  ---------  -------  ----------  ----------  ----------  ----------",
+        "case                                     acc A %    acc B %    Δ acc    time A s    time B s    Δ time s    Δ time %    not comparable",
+        "---------------------------------------  ---------  ---------  -------  ----------  ----------  ----------  ----------  ----------------",
         "mnist-resnet18-bs16-adam-lr0.001-e2-cpu  91.50      93.00      +1.50    20.00       15.00       -5.00       -25.0%",
         "",
         "only in A (1): mnist-resnet50-bs16-adam-lr0.001-e2-cpu",
@@ -201,7 +206,7 @@ def test_compare_fail_above_exits_1_on_a_slowdown_past_the_threshold(tmp_path, c
         "  mnist-resnet18-bs16-adam-lr0.001-e2-cpu: +15.0% (20.00 s -> 23.00 s)\n")
     assert main(["compare", a, b, "--fail-above", "20"]) == 0
     assert capsys.readouterr().out.endswith(
-        "--fail-above 20: no case in both runs slowed down by more than 20%\n")
+        "--fail-above 20: no comparable case in both runs slowed down by more than 20%\n")
     assert main(["compare", a, b]) == 0  # no threshold: a report, never a failure
 
 
@@ -231,13 +236,32 @@ def test_compare_by_config_matches_a_smoke_and_a_quick_case(tmp_path, capsys):
     assert main(["compare", a, b]) == 0
     by_id = capsys.readouterr().out
     assert "no case is in both runs" in by_id
-    assert main(["compare", a, b, "--by", "config", "--fail-above", "50"]) == 1
+    # Smoke against quick: matched, shown, flagged, and kept out of --fail-above.
+    assert main(["compare", a, b, "--by", "config", "--fail-above", "50"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [f"A: {a} (profile smoke; GPU none, 2 torch threads, torch 2.14.1)",
+                         f"B: {b} (profile quick; GPU none, 2 torch threads, torch 2.14.1)"]
     assert lines[3].startswith("matched by configuration: kind + dataset, model, batch")
     row = next(line for line in lines if line.startswith("mnist-resnet18-bs16-adam-lr0.001-cpu"))
     assert row.split() == ["mnist-resnet18-bs16-adam-lr0.001-cpu", "(e1", "->", "e2)",
-                           "60.00", "94.00", "+34.00", "2.00", "20.00", "+18.00", "+900.0%"]
+                           "60.00", "94.00", "+34.00", "2.00", "20.00", "+18.00", "+900.0%",
+                           "other", "profile,", "other", "budget"]
     assert "only in B (1): mnist-resnet18-bs16-sgd-lr0.001-e2-cpu" in lines
+    assert lines[-1] == ("--fail-above 50: no comparable case in both runs slowed down by more "
+                         "than 50% (1 pair left out: not comparable)")
+    assert any(line.startswith("not comparable: 1 of 1 pairs (contended = ") for line in lines)
+
+
+def test_compare_flags_a_contended_pair_and_leaves_it_out_of_fail_above(tmp_path, capsys):
+    from mnistperf.__main__ import main
+
+    a = str(write(tmp_path / "a.json", bench_json([INFOS[0]])))
+    b = str(write(tmp_path / "b.json", bench_json([dict(INFOS[0], train_seconds=40.0,
+                                                        contended=True)])))
+    assert main(["compare", a, b, "--fail-above", "10"]) == 0  # +100 %, but contended
+    out = capsys.readouterr().out
+    assert "+100.0%     contended" in out
+    assert out.endswith("(1 pair left out: not comparable)\n")
 
 
 def test_compare_by_config_keys_svm_and_pipeline_cases_too():
@@ -326,10 +350,63 @@ def test_csv_headers_are_unique_and_numbered_when_a_table_repeats_one(tmp_path):
                   rows=[["MNIST", 1.0, 2.0, None]])
     write_csv(table, tmp_path / "t.csv")
     rows = list(csv.reader((tmp_path / "t.csv").read_text().splitlines()))
-    assert rows == [["dataset", "acc %", "acc % (2)", "acc % (3)"], ["MNIST", "1", "2", ""]]
+    assert rows == [["dataset", "acc_pct", "acc_pct_2", "acc_pct_3"], ["MNIST", "1", "2", ""]]
     from tests.test_page import EVERY_KIND  # every kind of case: svm-vs-resnet repeats "acc %"
 
     write_report(run_of(EVERY_KIND), tmp_path / "out")
     for path in (tmp_path / "out").glob("*.csv"):
         header = next(csv.reader(path.read_text().splitlines()))
         assert len(header) == len(set(header)), path.name
+
+
+def test_every_csv_column_parses_as_one_type(tmp_path):
+    """Numbers or empty, or words, or true/false: never a word in a numeric column
+    ('not reached', 'baseline', a status word), headers snake_case."""
+    import csv
+    import re
+
+    from tests.test_page import EVERY_KIND
+
+    infos = [dict(i, target_accuracy=99.0) if i.get("kind") == "resnet" else i
+             for i in EVERY_KIND]
+    write_report(run_of(infos), tmp_path / "out")
+    checked = 0
+    for path in sorted((tmp_path / "out").glob("*.csv")):
+        rows = list(csv.reader(path.read_text().splitlines()))
+        for n, header in enumerate(rows[0]):
+            # cases.csv and curves.csv are named by the records' fields (SVM "C")
+            assert re.fullmatch(r"[a-z0-9_]+" if path.name not in ("cases.csv", "curves.csv")
+                                else r"[A-Za-z0-9_]+", header), (path.name, header)
+            values = [row[n] for row in rows[1:] if row[n] != ""]
+            kinds = {"number" if re.fullmatch(r"-?[0-9.]+(e[-+]?[0-9]+)?", v) else
+                     "bool" if v in ("true", "false") else "word" for v in values}
+            assert len(kinds) <= 1, (path.name, header, values)
+            checked += 1
+    assert checked > 100
+    svm = (tmp_path / "out" / "svm.csv").read_text().splitlines()
+    assert "all_train_accuracy_pct" in svm[0] and "speedup_fit,speedup_fit_note" in svm[0]
+
+
+def test_a_contended_case_is_explained_in_every_output(tmp_path):
+    """The `*` of a time measured under contention says what it means under its
+    table, in the terminal, tables.md and the page; the CSV has a boolean column;
+    the best configuration keeps the mark."""
+    from mnistperf.report.compose import terminal
+    from mnistperf.report.tables import MARK_NOTE
+
+    infos = [dict(INFOS[0], contended=True)] + INFOS[1:]
+    run = run_of(infos)
+    write_report(run, tmp_path)
+    md = (tmp_path / "tables.md").read_text()
+    page = (tmp_path / "index.html").read_text()
+    text = terminal(run)
+    assert "20.0*" in md and MARK_NOTE in md
+    assert "20.0*" in text and MARK_NOTE in text
+    assert MARK_NOTE.replace("*", "*") in page.replace("&#x27;", "'")
+    assert md.count(MARK_NOTE) == 1  # only the time table of MNIST holds a mark
+    header, first = (tmp_path / "mnist-cpu-time.csv").read_text().splitlines()[:2]
+    assert "resnet18_train_s_not_comparable" in header.split(",")
+    assert dict(zip(header.split(","), first.split(",")))["resnet18_train_s_not_comparable"] \
+        == "true"
+    best = [line for line in page.splitlines() if "mnist-resnet18-bs16-adam" in line]
+    assert any("20.0*" in line for line in best)

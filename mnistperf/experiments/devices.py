@@ -108,10 +108,10 @@ def tables(run) -> list[Table]:
         columns=[Column("Compute"), Column("Batch"), Column("Opt"),
                  Column("LR", lambda v: format_lr(v)[2:]), Column("Model"),
                  Column("Accuracy %", ".2f"), Column("Time (ms)", ".0f"),
-                 Column("FLOPs (the study's count, thop)", ".7g"),
+                 Column("FLOPs (the study's count, thop)", ".7g", key="study_flops_thop"),
                  *([Column("study Accuracy %", ".2f"), Column("study Time (ms)", ".0f")]
                    if compared else []),
-                 Column("FLOPs = 2 x MACs (fvcore)", ".4g"),
+                 Column("FLOPs = 2 x MACs (fvcore)", ".4g", key="flops_fvcore"),
                  Column("train FLOPs/epoch (est.)", ".3g"),
                  Column("achieved TFLOP/s", ".3f"), Column("speed-up", ".1f", "x"),
                  Column("in the study's Table 4")],

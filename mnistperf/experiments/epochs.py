@@ -53,7 +53,7 @@ def tables(run) -> list[Table]:
             ok = r.ok and len(val) == epochs
             source = "this run" if epochs == r.epochs else f"first {epochs} of {r.epochs}"
             rows.append([
-                config, r.device, f"{epochs} ({source})",
+                config, r.device, epochs, source,
                 val[-1] if ok else unavailable(r),
                 max(val) if ok else unavailable(r),
                 point.get("test_accuracy") if ok else unavailable(r),
@@ -66,6 +66,7 @@ def tables(run) -> list[Table]:
             + ", ".join(sorted({f"{r.train_size:,}" for r in long_runs})))
     return [Table(name="epochs", title="Short vs long training (the study: 10 vs 20 epochs)",
                   columns=[Column("configuration"), Column("device"), Column("epochs"),
+                           Column("read from"),
                            Column("final val %", ".2f"), Column("best val %", ".2f"),
                            Column("test %", ".2f"), Column("official %", ".2f"),
                            Column("train s", ".1f")],

@@ -117,6 +117,9 @@ class Row:
     acc_b: float | str | None
     time_a: float | str | None
     time_b: float | str | None
+    # Why the pair's difference is not the code's alone: "contended", "other
+    # budget", "other profile"; such rows stay out of --fail-above.
+    flags: tuple[str, ...] = ()
 
     @property
     def time_pct(self) -> float | None:
@@ -130,7 +133,7 @@ class Row:
                 NOT_RUN if d_acc is None else f"{d_acc:+.2f}",
                 _num(self.time_a), _num(self.time_b),
                 NOT_RUN if d_t is None else f"{d_t:+.2f}",
-                NOT_RUN if pct is None else f"{pct:+.1f}%"]
+                NOT_RUN if pct is None else f"{pct:+.1f}%", ", ".join(self.flags)]
 
 
 @dataclass
@@ -141,14 +144,19 @@ class Comparison:
     rows: list[Row] = field(default_factory=list)
     only_a: list[str] = field(default_factory=list)  # case ids
     only_b: list[str] = field(default_factory=list)
-    budget_differs: int = 0  # pairs whose records trained on different budgets
 
     def slower(self, percent: float) -> list[Row]:
-        """Rows in both runs, ok in both, whose time grew by more than `percent`."""
-        return [r for r in self.rows if r.time_pct is not None and r.time_pct > percent]
+        """Rows in both runs, ok in both and comparable (no flag), whose time grew by
+        more than `percent`."""
+        return [r for r in self.rows if r.time_pct is not None and r.time_pct > percent
+                and not r.flags]
+
+    @property
+    def flagged(self) -> list[Row]:
+        return [r for r in self.rows if r.flags]
 
     def text(self) -> str:
-        lines = [f"{name}: {run.source} (profile {_profiles(run)})"
+        lines = [f"{name}: {run.source} (profile {_profiles(run)}; {_machine(run)})"
                  for name, run in (("A", self.a), ("B", self.b))] + [TIME_LINE]
         if self.by == "config":
             lines.append(CONFIG_LINE)
@@ -157,15 +165,14 @@ class Comparison:
             first = "case" if self.by == "id" else "configuration"
             lines.append(tabulate([r.cells() for r in self.rows],
                                   headers=[first, "acc A %", "acc B %", "Δ acc", "time A s",
-                                           "time B s", "Δ time s", "Δ time %"],
+                                           "time B s", "Δ time s", "Δ time %", "not comparable"],
                                   tablefmt="simple", disable_numparse=True))
         else:
             lines.append("no case is in both runs"
                          + (" (by configuration)" if self.by == "config" else ""))
-        if self.budget_differs:
-            lines += ["", f"{self.budget_differs} of {len(self.rows)} pairs trained on different "
-                          f"budgets (images, epochs or input size): their differences measure "
-                          f"the budget too"]
+        if self.flagged:
+            lines += ["", f"not comparable: {len(self.flagged)} of {len(self.rows)} pairs "
+                          f"({FLAG_LINE}); their differences are not the code's alone"]
         for label, ids in (("only in A", self.only_a), ("only in B", self.only_b)):
             if ids:
                 lines += ["", f"{label} ({len(ids)}): " + ", ".join(ids)]
@@ -189,13 +196,35 @@ def compare(a: Run, b: Run, by: str = "id") -> Comparison:
             continue
         label = ra.case_id if by == "id" else (_config_label(ra)
                                                + _id_change(ra.case_id, rb.case_id))
-        result.rows.append(Row(label, *_accuracies(ra, rb), _time(ra), _time(rb)))
-        result.budget_differs += ra.budget != rb.budget
+        result.rows.append(Row(label, *_accuracies(ra, rb), _time(ra), _time(rb),
+                               _flags(ra, rb)))
     matched_a = {id(first_a[k]) for k in first_a if k in first_b}
     matched_b = {id(first_b[k]) for k in first_b if k in first_a}
     result.only_a = [c.case_id for c in a.cases if id(c.record) not in matched_a]
     result.only_b = [c.case_id for c in b.cases if id(c.record) not in matched_b]
     return result
+
+
+FLAG_LINE = ("contended = either side was timed under contention or on a shared GPU; "
+             "other profile / other budget = the two were run at different sizes (profile, "
+             "training images, epochs or input)")
+
+
+def _flags(a: Record, b: Record) -> tuple[str, ...]:
+    flags = []
+    if a.timing_doubtful or b.timing_doubtful:
+        flags.append("contended")
+    if a.profile != b.profile:
+        flags.append("other profile")
+    if a.budget != b.budget:
+        flags.append("other budget")
+    return tuple(flags)
+
+
+def _machine(run: Run) -> str:
+    m = run.machine
+    return (f"GPU {m.get('gpu') or 'none'}, {m.get('torch_threads', NOT_RUN)} torch threads, "
+            f"torch {m.get('torch', NOT_RUN)}")
 
 
 def _profiles(run: Run) -> str:
@@ -211,10 +240,13 @@ def fail_lines(result: Comparison, percent: float) -> tuple[bool, list[str]]:
     """(failed, lines) of `--fail-above percent`: failed when a case slowed down by
     more than `percent`; the lines name each such case, or say that none did."""
     slow = result.slower(percent)
+    left_out = len(result.flagged)
+    skipped = (f" ({left_out} pair{'s' if left_out != 1 else ''} left out: not comparable)"
+               if left_out else "")
     if not slow:
-        return False, ["", f"--fail-above {percent:g}: no case in both runs slowed down by "
-                           f"more than {percent:g}%"]
+        return False, ["", f"--fail-above {percent:g}: no comparable case in both runs slowed "
+                           f"down by more than {percent:g}%{skipped}"]
     return True, (["", f"FAILED: {len(slow)} case{'s' if len(slow) != 1 else ''} slowed down "
-                       f"by more than {percent:g}% (--fail-above {percent:g}):"]
+                       f"by more than {percent:g}% (--fail-above {percent:g}){skipped}:"]
                   + [f"  {r.label}: {r.time_pct:+.1f}% ({_num(r.time_a)} s -> "
                      f"{_num(r.time_b)} s)" for r in slow])

@@ -27,7 +27,7 @@ from string import Template
 from mnistperf.config import DEVICES, MODEL_TITLES
 from mnistperf.records import NOT_RUN
 from mnistperf.report.run import Run
-from mnistperf.report.tables import Table, present
+from mnistperf.report.tables import MARK_NOTE, Table, has_marks, present
 
 
 def _sizes_line(records) -> str:
@@ -92,6 +92,8 @@ def render_markdown(run: Run, tables: list[Table], findings: list[str],
         if table.note:
             parts += [table.note, ""]
         parts.append(table.render())
+        if has_marks(table):  # under the table, once: what the mark means
+            parts += ["", MARK_NOTE]
     if claims:
         parts += ["", f"## {CLAIMS_TITLE}", ""] + [f"- {line}" for line in claims]
     return "\n".join(parts) + "\n"
@@ -110,6 +112,8 @@ def render_terminal(tables: list[Table], findings: list[str] = (),
             parts.append(f"(no case here reached its validation target: "
                          f"{', '.join(dropped)} left out)")
         parts.append(table.render("simple"))
+        if has_marks(table):
+            parts.append(MARK_NOTE)
     if findings:
         parts += ["", "Findings"] + [f"- {line}" for line in findings]
     if claims:
@@ -134,20 +138,20 @@ def without_unreached_target(table: Table) -> tuple[Table, list[str]]:
 
 
 def unique_headers(headers: list[str]) -> list[str]:
-    """Headers with repeats numbered (`acc %`, `acc % (2)`), so that every CSV column
+    """Headers with repeats numbered (`acc_pct`, `acc_pct_2`), so that every CSV column
     has its own name for csv.DictReader and pandas."""
     seen: dict[str, int] = {}
     out = []
     for header in headers:
         seen[header] = seen.get(header, 0) + 1
-        out.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+        out.append(header if seen[header] == 1 else f"{header}_{seen[header]}")
     return out
 
 
 def write_csv(table: Table, path: Path) -> None:
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(unique_headers(table.headers))
+        writer.writerow(unique_headers(table.csv_headers()))
         writer.writerows(table.csv_rows())
 
 
@@ -271,6 +275,8 @@ def _table_html(table: Table, level: int, csv_link: bool) -> list[str]:
         out.append(f'<p class="note">No case here reached its validation target: '
                    f'{esc(", ".join(dropped))} left out (they are in the CSV).</p>')
     out.append(_html_table(table))
+    if has_marks(table):
+        out.append(f'<p class="note">{esc(MARK_NOTE)}</p>')
     return out
 
 

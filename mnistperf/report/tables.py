@@ -57,6 +57,7 @@ class Column:
     header: str
     spec: str | Callable[[float], str] = ""
     suffix: str = ""
+    key: str = ""  # its CSV header; "" = derived from the header (csv_key)
 
     def show(self, value) -> str:
         if value is None:
@@ -77,6 +78,29 @@ class Column:
         return format(value, self.spec) if self.spec else str(value)
 
 
+def csv_key(header: str) -> str:
+    """A CSV header for programs: snake_case, units in the name.
+    'Time (ms)' -> 'time_ms', 'test acc %' -> 'test_acc_pct'."""
+    text = header.lower().replace("'", "").replace("%", " pct").replace("+", " plus ")
+    text = text.replace("/", " per ").replace("=", " ").replace("-", "")
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def _number(value) -> bool:
+    if isinstance(value, Marked):
+        value = value.value
+    return isinstance(value, (int, float, Spread)) and not isinstance(value, bool)
+
+
+def _word(value):
+    """The word a cell holds in place of a number ('not reached', a status), or None."""
+    if isinstance(value, Marked):
+        value = value.value
+    if isinstance(value, Status):
+        return value.word
+    return value if isinstance(value, str) else None
+
+
 def csv_value(value):
     """A cell for a CSV file: numbers as numbers, '' when not run, status words."""
     if value is None:
@@ -87,6 +111,8 @@ def csv_value(value):
         return csv_value(value.value)
     if isinstance(value, Spread):
         value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.10g}"
     return value
@@ -110,8 +136,44 @@ class Table:
     def display_rows(self) -> list[list[str]]:
         return [[col.show(v) for col, v in zip(self.columns, row)] for row in self.rows]
 
+    def _csv_plan(self) -> list[tuple[str, bool, bool, bool, bool]]:
+        """Per column: (key, numeric, has words, has spreads, has marks). A numeric
+        column holds numbers or nothing in the CSV: its words ('not reached', a
+        status) go to `<key>_note`, a repeat spread to `<key>_std` and a timing
+        mark to `<key>_not_comparable`, so that every CSV column has one type."""
+        plan = []
+        for i, col in enumerate(self.columns):
+            cells = [row[i] for row in self.rows]
+            numeric = any(_number(v) for v in cells)
+            plan.append((col.key or csv_key(col.header), numeric,
+                         numeric and any(_word(v) is not None for v in cells),
+                         any(isinstance(v, Spread) for v in cells),
+                         any(isinstance(v, Marked) for v in cells)))
+        return plan
+
+    def csv_headers(self) -> list[str]:
+        out = []
+        for key, _numeric, words, spreads, marks in self._csv_plan():
+            out += [key] + [f"{key}_std"] * spreads + [f"{key}_note"] * words + \
+                [f"{key}_not_comparable"] * marks
+        return out
+
     def csv_rows(self) -> list[list]:
-        return [[csv_value(v) for v in row] for row in self.rows]
+        plan = self._csv_plan()
+        rows = []
+        for row in self.rows:
+            out = []
+            for value, (_key, numeric, words, spreads, marks) in zip(row, plan):
+                word = _word(value) if numeric else None
+                out.append("" if word is not None else csv_value(value))
+                if spreads:
+                    out.append(csv_value(value.std) if isinstance(value, Spread) else "")
+                if words:
+                    out.append(word or "")
+                if marks:
+                    out.append("true" if isinstance(value, Marked) else "false")
+            rows.append(out)
+        return rows
 
     def render(self, tablefmt: str = "github") -> str:
         return tabulate(self.display_rows(), headers=self.headers, tablefmt=tablefmt,
