@@ -5,6 +5,8 @@ import pytest
 
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 from mnistperf.report.compare import compare_runs
 from mnistperf.report.compose import build_findings, build_tables, markdown, write_report
 from mnistperf.report.render import render_markdown
@@ -410,3 +412,30 @@ def test_a_contended_case_is_explained_in_every_output(tmp_path):
         == "true"
     best = [line for line in page.splitlines() if "mnist-resnet18-bs16-adam" in line]
     assert any("20.0*" in line for line in best)
+
+
+def test_results_readme_lists_exactly_the_files_a_run_writes(tmp_path):
+    """Every file of a report matches a name results/README.md lists, and every name
+    listed (but the session's own files, written by the plugin) is written by a run
+    holding every kind of case."""
+    import re
+
+    from tests.test_page import EVERY_KIND
+
+    readme = (ROOT / "results" / "README.md").read_text()
+    listed = [name for name in re.findall(r"`([^` ]+\.(?:html|md|jsonl?|csv|png))`", readme)
+              if name != "FILE.json"]
+    patterns = {name: re.compile(re.sub(r"<[^>]+>", "[^/]+", re.escape(name)
+                                        .replace(r"\<", "<").replace(r"\>", ">")) + "$")
+                for name in listed}
+    pin = [train_info(dataset="fashion", experiment="pin_memory", pin_memory=p,
+                      loader="dataloader", round_seconds=[10.0, 10.2]) for p in (True, False)]
+    write_report(run_of(EVERY_KIND + pin), tmp_path)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    for name in written:
+        assert any(p.match(name) for p in patterns.values()), f"{name} is not in results/README.md"
+    session = {"benchmark.json", "cases/<case_id>.json", "events.jsonl"}
+    for name, pattern in patterns.items():
+        if name not in session:
+            assert any(pattern.match(w) for w in written), f"{name} listed but not written"
+    assert session <= set(listed)

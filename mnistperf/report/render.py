@@ -199,6 +199,7 @@ nav ol{padding-left:1.4em}
 nav li{margin:.1em 0}
 @media (min-width:900px){nav>ol{columns:2;column-gap:3em}nav>ol>li{break-inside:avoid}}
 @media (max-width:800px){body{padding:0 .6em}td,th{padding:.2em .35em}}
+@media (max-width:1000px){.fig img{max-width:none;width:960px}}
 </style></head><body>
 <h1>mnistperf run $run</h1>
 <ul>
@@ -312,11 +313,14 @@ def render_html(run: Run, sections: list[Section], findings: list[str],
             data = base64.b64encode(fig.png).decode("ascii")
             fid = figure_id(fig.name)
             items.append(f'<li><a href="#{fid}">Figure {number}: {esc(fig.title)}</a></li>')
+            # On a narrow screen a figure keeps a readable width and scrolls sideways in
+            # its own box; a click opens the PNG at full size.
             body.append(
-                f'<figure id="{fid}"><img alt="{esc(fig.title)}" '
-                f'src="data:image/png;base64,{data}"><figcaption><b>Figure {number}.</b> '
-                f'{esc(fig.caption)} <a href="{esc(fig.name)}">{esc(fig.name)}</a>'
-                f"</figcaption></figure>")
+                f'<figure id="{fid}"><div class="scroll fig"><a href="{esc(fig.name)}" '
+                f'title="open at full size"><img alt="{esc(fig.title)}" '
+                f'src="data:image/png;base64,{data}"></a></div><figcaption><b>Figure '
+                f'{number}.</b> {esc(fig.caption)} <a href="{esc(fig.name)}">'
+                f'{esc(fig.name)}</a></figcaption></figure>')
         body.append("</section>")
         contents.append(f'<li><a href="#exp-{esc(section.name)}">{esc(section.title)}</a>'
                         f"<ol>{''.join(items)}</ol></li>")
