@@ -33,13 +33,22 @@ def _one_line(exc: OSError) -> str:
     return exc.strerror or str(exc).replace("\n", " ")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Write text to path so that readers see the old file or the whole new one."""
+    """Write text to path so that readers see the old file or the whole new one.
+    The file gets the mode of any other file the user writes (0644 under the usual
+    umask), not mkstemp's private 0600: results folders are shared."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -439,3 +439,20 @@ def test_results_readme_lists_exactly_the_files_a_run_writes(tmp_path):
         if name not in session:
             assert any(pattern.match(w) for w in written), f"{name} listed but not written"
     assert session <= set(listed)
+
+
+def test_every_file_a_report_writes_is_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    from mnistperf.store import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "benchmark.json", "{}")
+        write_report(run_of(INFOS), tmp_path / "out")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode)
+             for p in [tmp_path / "benchmark.json", *(tmp_path / "out").iterdir()]}
+    assert set(modes.values()) == {0o644}, modes
