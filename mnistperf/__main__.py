@@ -1,4 +1,4 @@
-"""Command line: `python -m mnistperf flops|report|compare|grid|dispatch ...`.
+"""Command line: `python -m mnistperf flops|report|compare|grid|export|dispatch ...`.
 
     python -m mnistperf flops resnet18 --input-size 224 --channels 3
     python -m mnistperf report results/latest          # re-render a run folder
@@ -7,6 +7,8 @@
     python -m mnistperf compare results/run-a results/run-b
     python -m mnistperf compare study results/latest    # the study as run A
     python -m mnistperf grid --profile quick            # every case id of a profile
+    python -m mnistperf export mlflow results/latest    # into MLflow's default store
+    python -m mnistperf export tensorboard results/latest tb
 
 Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases, an --out
 that is a file or cannot be written) is one line on stderr and exit code 2, with
@@ -108,6 +110,19 @@ def _grid(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from mnistperf.export import missing_extra
+
+    hint = missing_extra(args.tracker)
+    if hint:
+        raise CliError(hint)
+    from mnistperf.export.command import export
+
+    where = args.tracking_uri if args.tracker == "mlflow" else args.dir
+    print(export(args.tracker, args.path, where, getattr(args, "experiment", None)))
+    return 0
+
+
 class CliError(Exception):
     """A bad command line input; the message is one line for the user."""
 
@@ -161,6 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
                       help="which experiment's cases (default: all)")
     grid.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     grid.set_defaults(run=_grid)
+    export = sub.add_parser("export", help="a saved run into MLflow or TensorBoard")
+    trackers = export.add_subparsers(dest="tracker", required=True)
+    to_mlflow = trackers.add_parser("mlflow", help="one MLflow run per mnistperf run, one "
+                                                   "child per case")
+    to_mlflow.add_argument("path", help="a results/<run> folder or a benchmark JSON file")
+    to_mlflow.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLflow's "
+                                                  "own, sqlite:///mlflow.db here)")
+    to_mlflow.add_argument("--experiment", default="mnistperf",
+                           help="MLflow experiment (default: mnistperf)")
+    to_tb = trackers.add_parser("tensorboard", help="one TensorBoard run per case, with "
+                                                    "HParams")
+    to_tb.add_argument("path", help="a results/<run> folder or a benchmark JSON file")
+    to_tb.add_argument("dir", help="TensorBoard log dir; the run goes to DIR/<run>/")
+    export.set_defaults(run=_export)
     # Listed for --help only: main() hands `dispatch ...` to mnistperf.dispatch before
     # argparse, because its arguments are pytest's (-k, -m, --mnistperf-*).
     sub.add_parser("dispatch", add_help=False, help="run the selected cases as Ray tasks "

@@ -31,6 +31,8 @@ SVM_BACKENDS = ("sklearn", "sklearnex")
 # Input pipelines compared by the pipeline experiment: the study's (PIL
 # transforms in a DataLoader) and the harness's (device-resident tensors).
 PIPELINES = ("study", "fast")
+# Experiment trackers a run can be logged to (--mnistperf-track, `mnistperf export`).
+TRACKERS = ("mlflow", "tensorboard")
 
 # ---------------------------------------------------------------- dataset facts
 

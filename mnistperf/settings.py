@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnistperf.config import DEFAULT_TARGETS, ConfigError, check_target
+from mnistperf.config import DEFAULT_TARGETS, TRACKERS, ConfigError, check_target
 from mnistperf.data import resolve_root
 from mnistperf.profiles import Profile, get_profile
 
@@ -32,6 +32,7 @@ class Settings:
     timeout: float | None = None  # seconds per case, then status "timeout"
     momentum: float = 0.0  # SGD momentum of every SGD case
     resume: str | None = None  # a run folder, "" for the newest of the profile, None: off
+    track: str | None = None  # "mlflow[=URI]" | "tensorboard[=DIR]": log cases as they train
 
     def target(self, dataset: str) -> float:
         return dict(self.targets)[dataset]
@@ -56,7 +57,7 @@ def _check_compile(backend: str) -> None:
 def resolve_settings(*, profile: str | None, data: str | None, results: str | None,
                      seed: int, repeats: int, compile: str, targets: dict[str, float],
                      timeout: float | None = None, resume: str | None = None,
-                     momentum: float = 0.0) -> Settings:
+                     momentum: float = 0.0, track: str | None = None) -> Settings:
     try:
         chosen = get_profile(profile or os.environ.get("MNISTPERF_PROFILE") or "quick")
     except ConfigError as exc:
@@ -72,6 +73,9 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
     _check_compile(compile)
     if not 0 <= momentum < 1:
         raise ConfigError(f"--mnistperf-momentum={momentum:g} is outside [0, 1)")
+    if track is not None and track.partition("=")[0] not in TRACKERS:
+        raise ConfigError(f"--mnistperf-track={track!r}: choose one of mlflow[=URI], "
+                          f"tensorboard[=DIR]")
     checked = tuple((dataset, check_target(targets.get(dataset, default),
                                            f"--mnistperf-target-{dataset}"))
                     for dataset, default in DEFAULT_TARGETS.items())
@@ -86,4 +90,5 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
         timeout=timeout,
         resume=resume,
         momentum=momentum,
+        track=track,
     )

@@ -205,15 +205,18 @@ def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
 
 def train(config: TrainConfig, batches, device: torch.device,
           progress: Callable[[str], None] | None = None,
-          deadline: float | None = None) -> RunResult:
+          deadline: float | None = None,
+          on_epoch: Callable[[int, dict], None] | None = None) -> RunResult:
     """Train `config.model` on `batches` (TensorBatches or LoaderBatches).
 
     `deadline` (a time.perf_counter() value) ends training with status "timeout":
-    the epochs finished by then are kept, the unfinished one is dropped."""
+    the epochs finished by then are kept, the unfinished one is dropped.
+    `on_epoch(epoch, {"loss", "train_accuracy", "val_accuracy", "seconds"})` is
+    called after each epoch that is kept, with the numbers as floats."""
     result = RunResult(torch_threads=loader_threads(config, device))
     with (cudnn_autotuning(device), torch_threads(result.torch_threads),
           PeakMemory(device) as memory):
-        _train(config, batches, device, progress, result, deadline)
+        _train(config, batches, device, progress, result, deadline, on_epoch)
     result.peak_memory_mb = memory.mb
     return result
 
@@ -222,7 +225,8 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
 
 
-def _train(config, batches, device, progress, result: RunResult, deadline) -> None:
+def _train(config, batches, device, progress, result: RunResult, deadline,
+           on_epoch=None) -> None:
     torch.manual_seed(config.seed)
     setup = TrainSetup(config, device)
     model, step_fn, dtype = setup.model, setup.step, setup.dtype
@@ -291,6 +295,9 @@ def _train(config, batches, device, progress, result: RunResult, deadline) -> No
                 result.checkpoints[epoch] = _test_accuracies(model, batches, config, device,
                                                              dtype)
             result.eval_seconds += eval_clock.seconds
+        if on_epoch:
+            on_epoch(epoch, {"loss": epoch_loss, "train_accuracy": result.train_accuracy[-1],
+                             "val_accuracy": val, "seconds": clock.seconds})
         if progress:
             progress(f"epoch {epoch}/{config.epochs} loss {epoch_loss:.4f} "
                      f"train {result.train_accuracy[-1]:.2f}% val {val:.2f}% "

@@ -166,6 +166,25 @@ def test_resume_after_a_finished_run_trains_nothing(dispatched, project, data_ro
             "test_accuracy"]
 
 
+def test_the_driver_tracks_records_as_they_arrive_as_the_export_does(dispatched, project,
+                                                                     data_root, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tests.test_export import tensorboard_run
+
+    _, _, run_dir = dispatched
+    live, exported = tmp_path / "live", tmp_path / "export"
+    assert dispatch(project, data_root, tmp_path / "results", FOUR,
+                    f"--mnistperf-resume={run_dir}", f"--mnistperf-track=tensorboard={live}") == 0
+    new_run = (tmp_path / "results" / "latest").resolve()
+    assert main(["export", "tensorboard", str(new_run), str(exported)]) == 0
+    cases = sorted(p.name for p in (live / new_run.name).iterdir() if p.is_dir())
+    assert len(cases) == 4
+    for case in cases:
+        scalars, hparams = tensorboard_run(live / new_run.name / case)
+        assert (scalars, hparams) == tensorboard_run(exported / new_run.name / case)
+        assert len(scalars["epoch/val_accuracy"]) == 1 and hparams["resumed"] == "true"
+
+
 def test_a_killed_worker_is_retried_and_the_run_completes(embedded_ray, project, marks, data_root,
                                                           tmp_path, capsys):
     (marks / "arm").write_text("armed")

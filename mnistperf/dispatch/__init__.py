@@ -191,19 +191,41 @@ def _dispatch(ray, args, pytest_args) -> int:
     try:
         todo = _feasible(ray, args, todo)  # before the run folder: a bad ask writes nothing
         run_dir = new_run_dir(settings.results_dir, run_name)
+        tracker = _tracker(settings, run_dir)
         for case in cases:
             if case.case_id in resumed:
                 old = resumed[case.case_id]
                 info = dict(old["benchmark"]["extra_info"], resumed=True,
                             resumed_from=old["run"])
-                write_case(run_dir, dict(old, run=run_dir.name, benchmark=dict(
-                    old["benchmark"], extra_info=info),
-                    finished_utc=datetime.now(timezone.utc).isoformat()))
-        failed = _run_all(ray, args, selection, todo, run_dir, t0) if todo else 0
+                doc = dict(old, run=run_dir.name,
+                           benchmark=dict(old["benchmark"], extra_info=info),
+                           finished_utc=datetime.now(timezone.utc).isoformat())
+                write_case(run_dir, doc)
+                tracker.on_case_end(doc)
+        failed = _run_all(ray, args, selection, todo, run_dir, t0, tracker) if todo else 0
     finally:
         if owned:
             ray.shutdown()
-    return _finish(run_dir, selection, started, t0, failed)
+    return _finish(run_dir, selection, started, t0, failed, tracker)
+
+
+class _NoTracker:
+    def on_case_end(self, doc):
+        pass
+
+    def close(self, run, run_dir):
+        pass
+
+
+def _tracker(settings, run_dir: Path):
+    """The live tracker of --mnistperf-track (the driver logs each record as it
+    arrives), or one that does nothing."""
+    if not settings.track:
+        return _NoTracker()
+    from mnistperf.export.live import LiveTracker
+
+    return LiveTracker.start(settings.track, run_dir.name,
+                             warn=lambda line: print(f"dispatch: {line}", flush=True))
 
 
 def _feasible(ray, args, todo: list[Case]) -> list[Case]:
@@ -227,7 +249,7 @@ def _feasible(ray, args, todo: list[Case]) -> list[Case]:
 
 
 def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
-             t0: float) -> int:
+             t0: float, tracker) -> int:
     """Submit every case, store documents as they arrive; the number of cases that
     failed without a record."""
     task = ray.remote(run_case)
@@ -250,7 +272,7 @@ def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
         slots = min(slots, int(total.get("GPU", 0) // args.gpus_per_case))
     slots, pending, failed = max(1, slots), list(refs), []
     try:
-        _gather(ray, refs, pending, failed, slots, run_dir, t0)
+        _gather(ray, refs, pending, failed, slots, run_dir, t0, tracker)
     except KeyboardInterrupt:  # what finished is stored; the run is written from it
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -259,7 +281,7 @@ def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
 
 
 def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: Path,
-            t0: float) -> None:
+            t0: float, tracker) -> None:
     """Store each case's documents as its task ends and say how far the run is.
     `pending` shrinks and `failed` (cases without a record) grows in place, so that
     an interrupt leaves both true."""
@@ -284,6 +306,7 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: P
             if shared:  # other cases may have run on the same GPU at the same time
                 doc["benchmark"]["extra_info"]["timing_shared"] = True
             write_case(run_dir, doc)
+            tracker.on_case_end(doc)
         seconds.append(out["seconds"])
         status = out["docs"][0]["status"] if out["docs"] else "skipped"
         left = len(pending)
@@ -296,7 +319,7 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: P
 
 
 def _finish(run_dir: Path, selection: Selection, started: datetime, t0: float,
-            failed: int) -> int:
+            failed: int, tracker) -> int:
     """benchmark.json, tables, figures and the page, as a local run writes them."""
     from pytest_benchmark import __version__ as bs_version
     from pytest_benchmark.utils import safe_dumps
@@ -329,6 +352,7 @@ def _finish(run_dir: Path, selection: Selection, started: datetime, t0: float,
         print(f"dispatch: {exc}")
         from mnistperf.report.run import load_run
         run = load_run(run_dir)
+    tracker.close(run, run_dir)
     for line in header_lines(run):
         print(line)
     print(render_terminal(build_tables(run)))

@@ -16,9 +16,10 @@ from pathlib import Path
 
 CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")
 # Options the driver owns: each worker writes to its own temporary results folder,
-# resume is decided by the driver, and the data root is passed resolved.
+# resume is decided by the driver, the data root is passed resolved, and the
+# driver logs to the tracker as records arrive.
 DRIVER_OPTIONS = {"mnistperf_results", "mnistperf_resume", "mnistperf_data",
-                  "mnistperf_profile"}
+                  "mnistperf_profile", "mnistperf_track"}
 PATH_OPTIONS = ("--mnistperf-results", "--mnistperf-data", "--mnistperf-resume")
 
 

@@ -13,7 +13,7 @@ from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig
 from mnistperf.data import DataFileError, DatasetNotFoundError, make_batches
 from mnistperf.device import NO_CUDA_REASON, cuda_available, resolve_device
 from mnistperf.experiments import get_experiment
-from mnistperf.plugin.options import _RESUMED, _RUN_DIR, get_settings
+from mnistperf.plugin.options import _RESUMED, _RUN_DIR, _TRACKER, get_settings
 from mnistperf.store import append_event
 from mnistperf.settings import Settings
 
@@ -100,7 +100,7 @@ def progress(request):
 
     def emit(message: str) -> None:
         if run_dir is not None and run_dir.is_dir():
-            append_event(run_dir, "progress", case=name, message=message)
+            append_event(run_dir, "progress", case_id=name, message=message)
         if reporter is None:
             return
         if capman is not None:
@@ -108,6 +108,26 @@ def progress(request):
                 reporter.write_line(f"  [{name}] {message}")
         else:
             reporter.write_line(f"  [{name}] {message}")
+
+    return emit
+
+
+@pytest.fixture
+def epoch_done(request):
+    """`emit(case_id, round, epoch, values)` after each epoch: a structured line in
+    events.jsonl (numbers rounded as the record keeps them; round 0 is a warm-up),
+    and the live tracker for round 1, the round whose curves the record keeps."""
+    from mnistperf.records.resnet import epoch_point
+
+    run_dir = request.config.stash.get(_RUN_DIR, None)
+    tracker = request.config.stash.get(_TRACKER, None)
+
+    def emit(case_id: str, round_: int, epoch: int, values: dict) -> None:
+        point = epoch_point(**values)
+        if run_dir is not None and run_dir.is_dir():
+            append_event(run_dir, "epoch", case_id=case_id, round=round_, epoch=epoch, **point)
+        if tracker is not None and round_ == 1:
+            tracker.on_epoch(case_id, epoch, point)
 
     return emit
 
@@ -152,7 +172,7 @@ def svm_case_data(request, svm_case, mnistperf_settings):
 
 
 @pytest.fixture
-def run_train_case(benchmark, mnistperf_settings, progress):
+def run_train_case(benchmark, mnistperf_settings, progress, epoch_done):
     """Train a config as the benchmark and fill extra_info. A grid case trains one
     pedantic round per repeat, each round a new seed (seed, seed+1, ...); a case of
     an experiment whose question is speed (`timing_rounds`) trains a warm-up round,
@@ -176,8 +196,10 @@ def run_train_case(benchmark, mnistperf_settings, progress):
                 progress("warm-up round" if n < 0 else
                          f"round {n + 1}/{len(seeds)} (seed {seeded.seed})" if timed else
                          f"seed {seeded.seed} ({n + 1}/{len(seeds)})")
-            return (seeded, batches, batches.device), {"progress": progress,
-                                                       "deadline": deadline}
+            return (seeded, batches, batches.device), {
+                "progress": progress, "deadline": deadline,
+                "on_epoch": lambda epoch, values: epoch_done(config.case_id, n + 1 if n >= 0
+                                                             else 0, epoch, values)}
 
         def one_round(*args, **kwargs):
             calls.append(train(*args, **kwargs))

@@ -63,6 +63,12 @@ def pytest_addoption(parser):
              "version is in RUN (a results folder; default: the newest run of the profile); "
              "reuse its numbers. Default: off.",
     )
+    group.addoption(
+        "--mnistperf-track", default=None, metavar="mlflow[=URI]|tensorboard[=DIR]",
+        help="log each case to MLflow (default URI: MLflow's own) or TensorBoard (default "
+             "DIR: runs) as it trains; needs the extra .[mlflow] / .[tensorboard]. A tracker "
+             "that fails costs one warning, never a case. Default: off.",
+    )
     for dataset, target in DEFAULT_TARGETS.items():
         group.addoption(
             f"--mnistperf-target-{dataset}", default=target, type=float, metavar="PCT",
@@ -83,7 +89,8 @@ def settings_from(config) -> Settings:
             targets={d: config.getoption(f"--mnistperf-target-{d}") for d in DEFAULT_TARGETS},
             timeout=config.getoption("--mnistperf-timeout"),
             resume=config.getoption("--mnistperf-resume"),
-            momentum=config.getoption("--mnistperf-momentum"))
+            momentum=config.getoption("--mnistperf-momentum"),
+            track=config.getoption("--mnistperf-track"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -114,6 +121,7 @@ def pytest_configure(config):
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     settings = settings_from(config)
+    _check_tracker(settings.track)
     config.stash[_SETTINGS] = settings
     # The run's name is known from the start, so that every JSON this session
     # writes (--benchmark-json, --benchmark-save, results/<run>/) carries it.
@@ -123,6 +131,15 @@ def pytest_configure(config):
     config.stash[_NOTES] = []
     if threading.current_thread() is threading.main_thread():
         config.stash[_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _check_tracker(track: str | None) -> None:
+    """--mnistperf-track without its library stops the session before anything runs."""
+    from mnistperf.export import missing_extra
+
+    hint = track and missing_extra(track.partition("=")[0])
+    if hint:
+        raise pytest.UsageError(f"--mnistperf-track {track}: {hint}")
 
 
 def pytest_unconfigure(config):
@@ -162,6 +179,7 @@ _RUN_NAME = pytest.StashKey[str]()  # results/<run> folder name
 _RUN_DIR = pytest.StashKey[Path]()  # the folder, once created
 _RESUMED = pytest.StashKey[dict]()  # nodeid -> the earlier run's case document
 _SAVED = pytest.StashKey[tuple]()  # (run_dir, Run) once written
+_TRACKER = pytest.StashKey[object]()  # the live tracker (--mnistperf-track), once started
 _NOTES = pytest.StashKey[list]()  # one-line notes for the end of the terminal summary
 
 CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")

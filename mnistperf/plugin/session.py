@@ -15,7 +15,7 @@ from mnistperf.data import DataFileError, DatasetNotFoundError, prepare_dataset
 from mnistperf.device import machine_summary
 from mnistperf.records import is_record
 from mnistperf.plugin.options import (
-    _NOTES, _RESUMED, _RUN_DIR, _RUN_NAME, _SAVED, _START, CASE_FIXTURES, GROUPS,
+    _NOTES, _RESUMED, _RUN_DIR, _RUN_NAME, _SAVED, _START, _TRACKER, CASE_FIXTURES, GROUPS,
     get_settings,
 )
 from mnistperf.progress import Sweep, work_units
@@ -140,7 +140,7 @@ def pytest_runtest_protocol(item, nextitem):
     tracked = case is not None and sweep is not None and case[1].case_id in sweep.work
     if tracked:
         _say(item.config, sweep.start(case[1].case_id))
-        append_event(run_dir, "case_start", case=case[1].case_id)
+        append_event(run_dir, "case_start", case_id=case[1].case_id)
     try:
         return (yield)
     except KeyboardInterrupt as exc:
@@ -153,7 +153,7 @@ def pytest_runtest_protocol(item, nextitem):
             seconds = time.perf_counter() - item.stash[_STARTED]
             status = item.stash.get(_STATUS, "not run")
             _say(item.config, sweep.end(case[1].case_id, status, seconds))
-            append_event(run_dir, "case_end", case=case[1].case_id, status=status,
+            append_event(run_dir, "case_end", case_id=case[1].case_id, status=status,
                          seconds=round(seconds, 3))
 
 
@@ -241,6 +241,8 @@ def _store(item, case_config, bench: dict, machine: dict | None = None, tracebac
                         finished_utc=datetime.now(timezone.utc).isoformat(),
                         traceback=traceback)
     write_case(run_dir, doc)
+    if _TRACKER in item.config.stash:
+        item.config.stash[_TRACKER].on_case_end(doc)
 
 
 def _make_run_dir(config) -> Path:
@@ -248,6 +250,12 @@ def _make_run_dir(config) -> Path:
         run_dir = new_run_dir(get_settings(config).results_dir, config.stash[_RUN_NAME])
         config.stash[_RUN_DIR] = run_dir
         config.stash[_RUN_NAME] = run_dir.name
+        track = get_settings(config).track
+        if track:  # --mnistperf-track: the tracker's run starts with the run folder
+            from mnistperf.export.live import LiveTracker
+
+            config.stash[_TRACKER] = LiveTracker.start(track, run_dir.name,
+                                                       warn=lambda line: _say(config, line))
     return config.stash[_RUN_DIR]
 
 
@@ -290,6 +298,8 @@ def pytest_sessionfinish(session, exitstatus):
         from mnistperf.report.run import load_run
         run = load_run(run_dir)
     config.stash[_SAVED] = (run_dir, run)
+    if _TRACKER in config.stash:
+        config.stash[_TRACKER].close(run, run_dir)
 
 
 def bs_version() -> str:

@@ -10,6 +10,16 @@ from mnistperf.records.base import OK, Record
 from mnistperf.records.base import round_or_none as _round
 from mnistperf.stats import mean_std, time_to_target
 
+# Digits each per-epoch number keeps, in a record's curves and in the live epoch
+# events and trackers alike (so a live tracker logs what the record keeps).
+EPOCH_DIGITS = {"loss": 6, "train_accuracy": 4, "val_accuracy": 4, "seconds": 4}
+
+
+def epoch_point(**values: float) -> dict:
+    """One epoch's numbers (loss, train_accuracy, val_accuracy, seconds), rounded
+    as a TrainRecord keeps them."""
+    return {k: _round(v, EPOCH_DIGITS[k]) for k, v in values.items()}
+
 if TYPE_CHECKING:
     from mnistperf.config import TrainConfig
     from mnistperf.train import RunResult
@@ -157,10 +167,11 @@ class TrainRecord(Record):
             **cls.config_fields(config), epochs_run=len(first.epoch_seconds),
             amp_dtype=first.amp_dtype, test_accuracy=_round(test),
             official_test_accuracy=_round(official),
-            train_accuracy=[_round(v) for v in first.train_accuracy],
-            val_accuracy=[_round(v) for v in first.val_accuracy],
-            train_loss=[_round(v, 6) for v in first.train_loss],
-            epoch_seconds=[_round(v) for v in first.epoch_seconds],
+            train_accuracy=[_round(v, EPOCH_DIGITS["train_accuracy"])
+                            for v in first.train_accuracy],
+            val_accuracy=[_round(v, EPOCH_DIGITS["val_accuracy"]) for v in first.val_accuracy],
+            train_loss=[_round(v, EPOCH_DIGITS["loss"]) for v in first.train_loss],
+            epoch_seconds=[_round(v, EPOCH_DIGITS["seconds"]) for v in first.epoch_seconds],
             train_seconds=_round(statistics.fmean(r.train_seconds for r in results)),
             eval_seconds=_round(statistics.fmean(r.eval_seconds for r in results)),
             input_seconds=_round(statistics.fmean(r.input_seconds for r in results)),
