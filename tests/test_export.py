@@ -31,7 +31,8 @@ def _trackers_imported(tmp_path_factory):
     tensorboard_run(folder / "tb" / export.name / export.cases[0].case_id)
 
 INFOS = [
-    train_info(bs=16, opt="adam", lr=0.001, acc=91.5, official=90.25, train_seconds=20.0),
+    train_info(bs=16, opt="adam", lr=0.001, acc=91.5, official=90.25, train_seconds=20.0,
+               checkpoints={1: {"test_accuracy": 84.0}, 2: {"test_accuracy": 91.5}}),
     train_info(bs=32, opt="sgd", lr=0.0001, status="diverged"),
     SvmRecord(case_id="mnist-svm-rbf-sklearn-cpu", experiment="svm", dataset="mnist",
               kernel="rbf", backend="sklearn", profile="quick", train_size=3000,
@@ -88,6 +89,7 @@ def test_mlflow_export_one_child_per_case_and_a_second_export_duplicates_nothing
     assert history["loss"] == [(1, 1.0), (2, 0.5)]
     assert history["epoch_seconds"] == [(1, 10.0), (2, 10.0)]
     assert history["test_accuracy"] == [(0, 91.5)]
+    assert history["checkpoint_test_accuracy"] == [(1, 84.0), (2, 91.5)]
     assert history["official_test_accuracy"] == [(0, 90.25)]
     assert history["train_seconds"] == [(0, 20.0)] and history["peak_memory_mb"] == [(0, 100.0)]
     assert history["images_per_second"] == [(0, 300.0)] and history["flops_per_image"] == [(0, 2)]
@@ -184,20 +186,45 @@ def test_live_mlflow_equals_the_export_and_events_are_structured(bench_project, 
     assert epochs[0]["seconds"] == record["extra_info"]["epoch_seconds"][0]
 
 
-def test_live_tensorboard_equals_the_export(saved_run, tmp_path):
+def _track_live(spec, run_dir):
+    """Drive a live tracker through the saved run as a session would: each epoch of
+    the record's curves (the sgd case's as another round's, which differ), each
+    case's document, then the run."""
     from mnistperf.export.live import LiveTracker
     from mnistperf.records import record_from_extra_info
     from mnistperf.report.run import load_run
     from mnistperf.store import read_cases
 
-    tracker = LiveTracker.start(f"tensorboard={tmp_path / 'live'}", saved_run.name,
-                                warn=pytest.fail)
-    for doc in read_cases(saved_run):
+    tracker = LiveTracker.start(spec, run_dir.name, warn=pytest.fail)
+    for doc in read_cases(run_dir):
         record = record_from_extra_info(doc["benchmark"]["extra_info"])
-        for epoch, loss in enumerate(getattr(record, "train_loss", []), 1):
-            tracker.on_epoch(record.case_id, epoch, {"loss": loss})  # differs: rewritten
+        curves = ((record.train_loss, record.train_accuracy, record.val_accuracy,
+                   record.epoch_seconds) if record.kind == "resnet" else ())
+        for epoch, values in enumerate(zip(*curves), 1):
+            values = dict(zip(("loss", "train_accuracy", "val_accuracy", "seconds"), values))
+            if record.case_id == SGD:
+                values["loss"] += 1.0
+            tracker.on_epoch(record.case_id, epoch, values)
         tracker.on_case_end(doc)
-    tracker.close(load_run(saved_run), saved_run)
+    tracker.close(load_run(run_dir), run_dir)
+
+
+def test_live_mlflow_of_a_saved_run_equals_its_export(saved_run, tmp_path):
+    from mlflow import MlflowClient
+    from mlflow.entities import ViewType
+
+    live, exported = f"sqlite:///{tmp_path}/live.db", f"sqlite:///{tmp_path}/export.db"
+    _track_live(f"mlflow={live}", saved_run)
+    assert main(["export", "mlflow", str(saved_run), "--tracking-uri", exported]) == 0
+    assert mlflow_runs(live) == mlflow_runs(exported)
+    client = MlflowClient(live)
+    deleted = client.search_runs([client.get_experiment_by_name("mnistperf").experiment_id],
+                                 run_view_type=ViewType.DELETED_ONLY)
+    assert [run.info.run_name for run in deleted] == [SGD]  # the others logged in place
+
+
+def test_live_tensorboard_of_a_saved_run_equals_its_export(saved_run, tmp_path):
+    _track_live(f"tensorboard={tmp_path / 'live'}", saved_run)
     assert main(["export", "tensorboard", str(saved_run), str(tmp_path / "export")]) == 0
     for case in (ADAM, SGD, SVM):
         live = tensorboard_run(tmp_path / "live" / saved_run.name / case)

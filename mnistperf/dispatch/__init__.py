@@ -209,23 +209,13 @@ def _dispatch(ray, args, pytest_args) -> int:
     return _finish(run_dir, selection, started, t0, failed, tracker)
 
 
-class _NoTracker:
-    def on_case_end(self, doc):
-        pass
-
-    def close(self, run, run_dir):
-        pass
-
-
 def _tracker(settings, run_dir: Path):
-    """The live tracker of --mnistperf-track (the driver logs each record as it
-    arrives), or one that does nothing."""
-    if not settings.track:
-        return _NoTracker()
-    from mnistperf.export.live import LiveTracker
+    """The live tracker of --mnistperf-track: the driver logs each record as it
+    arrives (a tracker that does nothing without the option)."""
+    from mnistperf.export.live import start_tracker
 
-    return LiveTracker.start(settings.track, run_dir.name,
-                             warn=lambda line: print(f"dispatch: {line}", flush=True))
+    return start_tracker(settings.track, run_dir.name,
+                         warn=lambda line: print(f"dispatch: {line}", flush=True))
 
 
 def _feasible(ray, args, todo: list[Case]) -> list[Case]:

@@ -36,6 +36,7 @@ SERIES = {"train_loss": "loss", "train_accuracy": "train_accuracy",
           "val_accuracy": "val_accuracy", "epoch_seconds": "epoch_seconds"}
 EVENT_SERIES = {"loss": "loss", "train_accuracy": "train_accuracy",
                 "val_accuracy": "val_accuracy", "seconds": "epoch_seconds"}
+LIVE_SERIES = frozenset(EVENT_SERIES.values())  # what a live tracker logs epoch by epoch
 # Record fields that export as tags (and not as params or metrics).
 TAG_FIELDS = ("status", "contended", "resumed", "timing_shared", "message")
 ARTIFACTS = ("tables.md", "index.html", "*.png")
@@ -80,6 +81,17 @@ def series_of_epoch(values: dict) -> dict:
     return {EVENT_SERIES[k]: v for k, v in values.items() if k in EVENT_SERIES and v is not None}
 
 
+def series_to_log(case: CaseExport, logged: dict | None) -> tuple[bool, dict]:
+    """(afresh, series): what a tracker still logs when a case ends, given the
+    series it logged live (None: none). When the live curves are not the record's
+    (another round's, cut short), the case is written afresh, all of it."""
+    if logged is None:
+        return False, case.series
+    if logged != {k: v for k, v in case.series.items() if k in LIVE_SERIES}:
+        return True, case.series
+    return False, {k: v for k, v in case.series.items() if k not in LIVE_SERIES}
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -92,8 +104,9 @@ def export_of_record(record: Record, seconds: float | None = None, version: str 
     for f in fields(record):
         value = getattr(record, f.name)
         if f.name in SERIES and isinstance(value, list):
-            case.series[SERIES[f.name]] = [(n, float(v)) for n, v in enumerate(value, 1)
-                                           if v is not None]
+            points = [(n, float(v)) for n, v in enumerate(value, 1) if v is not None]
+            if points:
+                case.series[SERIES[f.name]] = points
         elif f.name in MEASUREMENTS:
             if _number(value):
                 case.metrics[f.name] = float(value)

@@ -1,6 +1,6 @@
 """A tracker during a session: each case in MLflow or TensorBoard as it trains.
 
-    tracker = LiveTracker.start("mlflow=sqlite:///mlflow.db", run_name, warn=print)
+    tracker = start_tracker("mlflow=sqlite:///mlflow.db", run_name, warn=print)
     tracker.on_epoch(case_id, 3, {"loss": 0.41, "val_accuracy": 91.2, ...})  # as it happens
     tracker.on_case_end(doc)            # the case document the store just wrote
     tracker.close(run, run_dir)         # the saved Run: header and files
@@ -73,3 +73,22 @@ class LiveTracker:
 
     def close(self, run, run_dir) -> None:
         self._call(lambda: self.target.end_run(export_of_run(run, run_dir)))
+
+
+class NoTracker:
+    """What a session without --mnistperf-track logs to: nothing."""
+
+    def on_epoch(self, case_id: str, epoch: int, values: dict) -> None:
+        pass
+
+    def on_case_end(self, doc: dict) -> None:
+        pass
+
+    def close(self, run, run_dir) -> None:
+        pass
+
+
+def start_tracker(spec: str | None, run_name: str,
+                  warn: Callable[[str], None]) -> LiveTracker | NoTracker:
+    """The tracker of --mnistperf-track `spec`, its run begun; NoTracker without one."""
+    return NoTracker() if not spec else LiveTracker.start(spec, run_name, warn)

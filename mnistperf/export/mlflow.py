@@ -19,7 +19,9 @@ import time
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
-from mnistperf.export.case import CaseExport, RunExport, series_of_epoch, tag_text
+from mnistperf.export.case import (
+    CaseExport, RunExport, series_of_epoch, series_to_log, tag_text,
+)
 
 DEFAULT_EXPERIMENT = "mnistperf"
 PARENT_TAG = "mlflow.parentRunId"
@@ -78,15 +80,13 @@ class MlflowTarget:
     def end_case(self, case: CaseExport) -> None:
         """Everything else of the case; its curves too unless they were logged live
         exactly so (otherwise the live child is replaced by a complete one)."""
-        logged = self.logged.pop(case.case_id, None)
-        live = logged is not None and logged == case.series
-        if logged is not None and not live:
+        afresh, series = series_to_log(case, self.logged.pop(case.case_id, None))
+        if afresh:
             self.client.delete_run(self.children.pop(case.case_id))
         run_id, now = self._child(case.case_id), _millis()
         metrics = [Metric(k, v, now, 0) for k, v in case.metrics.items()]
-        if not live:
-            metrics += [Metric(k, v, now, step) for k, points in case.series.items()
-                        for step, v in points]
+        metrics += [Metric(k, v, now, step) for k, points in series.items()
+                    for step, v in points]
         _log(self.client, run_id, metrics=metrics,
              params=[Param(k, tag_text(v)) for k, v in case.params.items()],
              tags=[RunTag(k, v) for k, v in case.tags.items()])

@@ -23,7 +23,7 @@ from pathlib import Path
 from tensorboard.plugins.hparams import summary_v2
 from torch.utils.tensorboard import SummaryWriter
 
-from mnistperf.export.case import CaseExport, RunExport, series_of_epoch
+from mnistperf.export.case import CaseExport, RunExport, series_of_epoch, series_to_log
 
 
 class TensorBoardTarget:
@@ -54,16 +54,14 @@ class TensorBoardTarget:
         writer.flush()
 
     def end_case(self, case: CaseExport) -> None:
-        logged = self.logged.pop(case.case_id, None)
-        live = logged is not None and logged == case.series
-        if logged is not None and not live:  # start the case's folder afresh
+        afresh, series = series_to_log(case, self.logged.pop(case.case_id, None))
+        if afresh:  # start the case's folder anew
             self.writers.pop(case.case_id).close()
             shutil.rmtree(self.root / case.case_id)
         writer = self._writer(case.case_id)
-        if not live:
-            for name, points in case.series.items():
-                for step, value in points:
-                    writer.add_scalar(f"epoch/{name}", value, step)
+        for name, points in series.items():
+            for step, value in points:
+                writer.add_scalar(f"epoch/{name}", value, step)
         for name, value in case.metrics.items():
             writer.add_scalar(f"final/{name}", value, 0)
         hparams = {**case.params, **case.tags}
