@@ -171,7 +171,9 @@ def test_version_and_help_examples():
         "    python -m mnistperf report study                    # the study's own figures\n"
         "    python -m mnistperf compare results/run-a results/run-b\n"
         "    python -m mnistperf compare study results/latest    # the study as run A\n"
-        "    python -m mnistperf grid --profile quick            # every case id of a profile\n")
+        "    python -m mnistperf grid --profile quick            # every case id of a profile\n"
+        "    python -m mnistperf export mlflow results/latest    # into MLflow's default store\n"
+        "    python -m mnistperf export tensorboard results/latest tb\n")
 
 
 def test_report_of_a_json_file_defaults_to_the_results_folder(tmp_path, monkeypatch, capsys):

@@ -10,6 +10,10 @@ from mnistperf.records.base import OK, Record
 from mnistperf.records.base import round_or_none as _round
 from mnistperf.stats import mean_std, time_to_target
 
+if TYPE_CHECKING:
+    from mnistperf.config import TrainConfig
+    from mnistperf.train import RunResult
+
 # Digits each per-epoch number keeps, in a record's curves and in the live epoch
 # events and trackers alike (so a live tracker logs what the record keeps).
 EPOCH_DIGITS = {"loss": 6, "train_accuracy": 4, "val_accuracy": 4, "seconds": 4}
@@ -19,10 +23,6 @@ def epoch_point(**values: float) -> dict:
     """One epoch's numbers (loss, train_accuracy, val_accuracy, seconds), rounded
     as a TrainRecord keeps them."""
     return {k: _round(v, EPOCH_DIGITS[k]) for k, v in values.items()}
-
-if TYPE_CHECKING:
-    from mnistperf.config import TrainConfig
-    from mnistperf.train import RunResult
 
 
 @dataclass(kw_only=True)
