@@ -56,8 +56,8 @@ def test_the_study_against_its_own_tables():
     assert _study("mnist_above_99") == (
         AGREES, "10 of 16 MNIST configurations above 99 % (most: more than 50%)")
     assert _study("adam_faster") == (
-        CANNOT_TELL, "needs validation curves of Adam/SGD pairs on MNIST (the study's "
-                     "Figures 1-2 are not in its text)")
+        CANNOT_TELL, "needs Adam/SGD pairs on MNIST with validation curves (the study prints "
+                     "none: its Figures 1-2 are not in its text)")
 
 
 def test_alike_takes_absolute_differences():

@@ -142,8 +142,8 @@ def _adam_faster(run):
     diffs = [a.val_accuracy[0] - s.val_accuracy[0]
              for a, s in _pairs(records, "optimizer", "adam", "sgd")]
     if not diffs:
-        return NO_DATA, ("needs validation curves of Adam/SGD pairs on MNIST (the study's "
-                         "Figures 1-2 are not in its text)")
+        return NO_DATA, ("needs Adam/SGD pairs on MNIST with validation curves (the study "
+                         "prints none: its Figures 1-2 are not in its text)")
     return _better(diffs, "Adam minus SGD, validation accuracy after the first epoch")
 
 
