@@ -24,9 +24,7 @@ from pathlib import Path
 
 from mnistperf import __version__
 from mnistperf.config import MODELS
-
-# The registry's names, without importing the experiments (and matplotlib) for --help.
-EXPERIMENT_NAMES = ("grid", "devices", "pin_memory", "epochs", "pipeline", "svm")
+from mnistperf.profiles import PROFILES
 
 
 def _flops(args) -> int:
@@ -46,14 +44,14 @@ STUDY = "study"  # in place of a run: the study's published figures (mnistperf.s
 
 
 def _load(path: str):
-    from mnistperf.report.run import load_run
+    from mnistperf.run import load_run
     from mnistperf.study.as_run import study_run
 
     return study_run() if path == STUDY else load_run(path)
 
 
 def _report(args) -> int:
-    from mnistperf.report.compose import write_report
+    from mnistperf.suite.compose import write_report
 
     path = Path(args.path)
     out = Path(args.out) if args.out else (
@@ -76,10 +74,11 @@ def _report(args) -> int:
 
 
 def _compare(args) -> int:
+    from mnistperf.experiments import primary_experiments
     from mnistperf.report.compare import compare, fail_lines
 
     a, b = _load(args.a), _load(args.b)
-    result = compare(a, b, by=args.by)
+    result = compare(a, b, by=args.by, primary=primary_experiments())
     sys.stdout.write(result.text())
     if args.fail_above is None:
         return 0
@@ -136,6 +135,8 @@ def _examples() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mnistperf.experiments import names
+
     parser = argparse.ArgumentParser(
         prog="python -m mnistperf", epilog=_examples(),
         description="FLOPs of a model, reports and comparisons of benchmark runs, "
@@ -170,9 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "slower in B")
     compare.set_defaults(run=_compare)
     grid = sub.add_parser("grid", help="list the case ids a profile defines")
-    grid.add_argument("--profile", default="quick", choices=("smoke", "quick", "paper"),
+    grid.add_argument("--profile", default="quick", choices=tuple(PROFILES),
                       help="size profile (default: quick)")
-    grid.add_argument("--kind", default="all", choices=("all", *EXPERIMENT_NAMES),
+    grid.add_argument("--kind", default="all", choices=("all", *names()),
                       help="which experiment's cases (default: all)")
     grid.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     grid.set_defaults(run=_grid)
@@ -198,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from mnistperf.report.run import ReportError
+    from mnistperf.run import ReportError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["dispatch"]:

@@ -169,6 +169,15 @@ def _check_structure(path: str, name: str) -> int:
     return count
 
 
+def file_digests(dataset: str, root) -> dict[str, str]:
+    """SHA-256 of each raw file of `dataset` under `root` (missing files left out):
+    what a case's record keeps of the data it read."""
+    raw = os.path.join(os.fspath(root), FOLDERS[dataset], "raw")
+    paths = {name: os.path.join(raw, name) for name in RAW_FILES}
+    return {f"{FOLDERS[dataset]}/{name}": _sha256(*_key(path))
+            for name, path in paths.items() if os.path.isfile(path)}
+
+
 def _key(path: str) -> tuple[str, int, int]:
     # Size and mtime in the key make an edited or replaced file miss the cache.
     st = os.stat(path)

@@ -33,6 +33,7 @@ class Settings:
     momentum: float = 0.0  # SGD momentum of every SGD case
     resume: str | None = None  # a run folder, "" for the newest of the profile, None: off
     track: str | None = None  # "mlflow[=URI]" | "tensorboard[=DIR]": log cases as they train
+    resume_any_machine: bool = False  # resume also takes records of another machine
 
     def target(self, dataset: str) -> float:
         return dict(self.targets)[dataset]
@@ -57,7 +58,8 @@ def _check_compile(backend: str) -> None:
 def resolve_settings(*, profile: str | None, data: str | None, results: str | None,
                      seed: int, repeats: int, compile: str, targets: dict[str, float],
                      timeout: float | None = None, resume: str | None = None,
-                     momentum: float = 0.0, track: str | None = None) -> Settings:
+                     momentum: float = 0.0, track: str | None = None,
+                     resume_any_machine: bool = False) -> Settings:
     try:
         chosen = get_profile(profile or os.environ.get("MNISTPERF_PROFILE") or "quick")
     except ConfigError as exc:
@@ -91,4 +93,5 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
         resume=resume,
         momentum=momentum,
         track=track,
+        resume_any_machine=resume_any_machine,
     )

@@ -22,7 +22,9 @@ import tempfile
 from pathlib import Path
 
 CASES = "cases"
-FORMAT = 1
+# The case document format, read back on load: 1 had no fingerprint (0.1.0's
+# documents have no `format` at all); 2 adds `fingerprint` (mnistperf.fingerprint).
+FORMAT = 2
 
 
 class StoreError(OSError):
@@ -105,8 +107,21 @@ def read_cases(run_dir: str | Path) -> list[dict]:
         except (OSError, ValueError):
             continue  # not ours, or unreadable: the rest of the run still renders
         if isinstance(doc, dict) and isinstance(doc.get("benchmark"), dict):
-            docs.append(doc)
+            docs.append(migrate(doc))
     return sorted(docs, key=lambda d: str(d.get("finished_utc", "")))
+
+
+def migrate(doc: dict) -> dict:
+    """A case document of any earlier format in the current one: format 1 (or none)
+    gains `fingerprint: None`, which resume reads as "written by an older mnistperf".
+    A document of a newer format than this package knows is StoreError."""
+    version = doc.get("format", 1)
+    if not isinstance(version, int) or version > FORMAT:
+        raise StoreError(f"case {doc.get('case_id', '?')}: record format {version!r} is newer "
+                         f"than this mnistperf reads ({FORMAT}); update mnistperf")
+    if version < 2:
+        doc = dict(doc, fingerprint=None)
+    return dict(doc, format=FORMAT)
 
 
 def run_json(docs: list[dict], machine_info: dict, commit_info: dict, meta: dict,
@@ -158,7 +173,8 @@ def config_dict(config) -> dict:
 
 
 def case_document(*, config, benchmark: dict, run: str, version: str, machine: dict,
-                  finished_utc: str, traceback: str = "") -> dict:
+                  finished_utc: str, traceback: str = "", fingerprint: dict | None = None
+                  ) -> dict:
     """`config` is the case's configuration, or None for a benchmark of the user's
     own that records mnistperf extra_info (it cannot be resumed)."""
     info = benchmark["extra_info"]
@@ -166,7 +182,7 @@ def case_document(*, config, benchmark: dict, run: str, version: str, machine: d
         "case_id": info["case_id"], "status": info["status"], "run": run,
         "mnistperf_version": version, "finished_utc": finished_utc,
         "config": None if config is None else config_dict(config), "machine": machine,
-        "benchmark": benchmark,
+        "fingerprint": fingerprint, "benchmark": benchmark,
         **({"traceback": traceback} if traceback else {}),
     }
 
@@ -179,10 +195,3 @@ def single_round_stats(seconds: float) -> dict:
             "stddev_outliers": 0, "outliers": "0;0", "ld15iqr": seconds, "hd15iqr": seconds,
             "ops": 1.0 / seconds if seconds > 0 else 0.0, "total": seconds, "data": [seconds],
             "iterations": 1}
-
-
-def resumable(run_dir: Path, version: str) -> dict[str, dict]:
-    """case_id -> document of every `ok` case of an earlier run that this version
-    of the package wrote (a later version may measure differently)."""
-    return {doc["case_id"]: doc for doc in read_cases(run_dir)
-            if doc.get("status") == "ok" and doc.get("mnistperf_version") == version}

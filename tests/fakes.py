@@ -8,7 +8,7 @@ import urllib.error
 
 from mnistperf.config import format_lr
 from mnistperf.records import PipelineRecord, TrainRecord
-from mnistperf.report.run import parse_run
+from mnistperf.run import parse_run
 
 
 def train_info(dataset="mnist", model="resnet18", bs=16, opt="adam", lr=0.001, device="cpu",

@@ -133,6 +133,26 @@ def test_dispatched_cases_equal_a_local_run_but_for_timing(dispatched, project, 
     for case_id, bench in theirs.items():
         assert mine[case_id]["extra_info"]["status"] == "ok"
         assert compared(mine[case_id]["extra_info"]) == compared(bench["extra_info"]), case_id
+    # One RunSession ends both: the same files and the same sections.
+    local_dir = (tmp_path / "latest").resolve()
+    assert files(run_dir) == files(local_dir)
+    assert "events.jsonl" in files(run_dir) and "index.html" in files(run_dir)
+    assert sections(run_dir) == sections(local_dir)
+    assert sections(run_dir)[-1] == "## The study's claims (this run's verdict)"
+    assert sections(run_dir)[0] == "## Findings"
+    events = [json.loads(line)["event"]
+              for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert events[0] == "run_start" and events[-1] == "run_end"
+    assert events.count("case_start") == events.count("case_end") == 4
+
+
+def files(run_dir):
+    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file())
+
+
+def sections(run_dir):
+    return [line for line in (run_dir / "tables.md").read_text().splitlines()
+            if line.startswith("## ")]
 
 
 def _without_run_lines(text):
@@ -216,6 +236,6 @@ def test_without_ray_dispatch_prints_the_install_hint_and_exits_2(monkeypatch, c
 
 
 def test_the_rest_of_the_package_never_imports_ray():
-    code = ("import sys, mnistperf.__main__, mnistperf.plugin, mnistperf.report.compose;"
+    code = ("import sys, mnistperf.__main__, mnistperf.plugin, mnistperf.suite.compose;"
             "sys.exit('ray' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from mnistperf.records import RECORD_TYPES
-from mnistperf.report.compose import write_report
+from mnistperf.suite.compose import write_report
 from mnistperf.report.flat import CURVE_HEADERS, case_headers
-from mnistperf.report.run import load_run
+from mnistperf.run import load_run
 from tests.fakes import pipe_info, run_of, train_info
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run-0.1.0-smoke"

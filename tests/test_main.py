@@ -130,7 +130,7 @@ def test_report_out_that_cannot_be_written_is_one_line_exit_2(tmp_path, make):
 
 
 def test_report_write_error_names_the_path_that_failed(tmp_path, monkeypatch, capsys):
-    from mnistperf.report import compose
+    from mnistperf.suite import compose
 
     def refuse(run, out):
         raise PermissionError(13, "Permission denied", str(tmp_path / "ro" / "out"))

@@ -43,8 +43,7 @@ def test_timed_rounds_count_every_round_in_measured_seconds():
                          test_accuracy=50.0, official_test_accuracy=50.0, torch_threads=1)
 
     rounds = [result(4.0, 1.0), result(2.0, 1.0), result(3.0, 1.0)]
-    record = TrainRecord.from_results(config, rounds, [0, 0, 0], timed_rounds=True,
-                                      warmup=[result(6.0, 2.0)])
+    record = TrainRecord.from_timed_rounds(config, rounds, warmup=[result(6.0, 2.0)])
     assert (record.train_seconds, record.round_seconds) == (3.0, [4.0, 2.0, 3.0])
     assert record.spread_seconds == 2.0 and record.torch_threads == 1
     # 4+2+3 timed + 6 warm-up training seconds, 3x1 + 2 evaluation seconds

@@ -8,9 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from mnistperf.report.compare import compare_runs
-from mnistperf.report.compose import build_findings, build_tables, markdown, write_report
+from mnistperf.experiments import primary_experiments
+from mnistperf.suite.compose import build_findings, build_tables, markdown, write_report
 from mnistperf.report.render import render_markdown
-from mnistperf.report.run import ReportError, load_run, parse_run
+from mnistperf.run import ReportError, load_run, parse_run
 from tests.fakes import bench_json, pipe_info, run_of, train_info, write
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run-0.1.0-smoke"
@@ -86,12 +87,17 @@ def test_tables_pivot_rows_and_models_with_missing_cells_and_statuses():
     assert EXPECTED_MNIST_ACCURACY in text
     time_rows = tables[1].display_rows()
     # 3,000 images x 2 epochs / 20 s = 300 img/s; ResNet-50 2,000 / 61 s = 33 img/s.
-    assert time_rows[0] == ["16", "adam", "0.001", "20.0", "300", "–", "61.0", "33", "–"]
+    # Time-to-target is derived from the curves against the run's target (99 %).
+    assert time_rows[0] == ["16", "adam", "0.001", "20.0", "300", "not reached", "61.0", "33",
+                            "not reached"]
     assert tables[2].display_rows() == [["16", "sgd", "0.001", "80.00", "79.50", "–", "–"]]
 
 
 def test_header_names_profile_devices_versions_and_wall_time():
-    text = render_markdown(run_of(INFOS, cuda=True), [], ["a finding"])
+    from mnistperf.experiments import primary_experiments
+
+    text = render_markdown(run_of(INFOS, cuda=True), [], ["a finding"],
+                           primary=primary_experiments())
     assert text.split("\n## Findings")[0] == (
         "# mnistperf run\n\n"
         "- run: quick-20261128T000000Z (started 2026-11-28T00:00:00Z)\n"
@@ -276,7 +282,8 @@ def test_compare_by_config_keys_svm_and_pipeline_cases_too():
     bigger = dict(svm, train_size=15000, fit_seconds=9.0, profile="quick")
     pipe_a = pipe_info("cpu", 28, 16, "study", 100.0)
     pipe_b = dict(pipe_a, case_id=pipe_a["case_id"].replace("-s6-", "-s40-"), steps=40)
-    result = compare(run_of([svm, pipe_a]), run_of([bigger, pipe_b]), by="config")
+    result = compare(run_of([svm, pipe_a]), run_of([bigger, pipe_b]), by="config",
+                     primary=primary_experiments())
     assert [r.label for r in result.rows] == [
         "mnist-svm-rbf-sklearn-cpu", "fashion-resnet18-bs16-28px-studypipe-cpu (s6 -> s40)"]
     assert [r.time_b for r in result.rows] == [9.0, 10.0]  # fit seconds; timed steps' seconds
@@ -325,11 +332,10 @@ def test_overhead_line_counts_pipeline_steps_and_warm_up():
 
 
 def test_terminal_drops_unreached_target_columns_and_ends_with_the_findings():
-    from mnistperf.report.compose import terminal
+    from mnistperf.suite.compose import terminal
 
-    reached = dict(INFOS[0], target_accuracy=90.0, time_to_target_seconds=12.0)
-    never = [dict(i, target_accuracy=99.0) for i in INFOS[1:]]
-    text = terminal(run_of([reached] + never))
+    reached = dict(INFOS[0], val_accuracy=[80.0, 99.5])  # 99 % after the second epoch
+    text = terminal(run_of([reached] + INFOS[1:]))
     mnist, fashion = text.split("\nTraining time — ")[1:3]
     assert "ResNet-18 to target s" in mnist  # one case reached it: the column stays
     assert "to target s" not in fashion.split("\n", 2)[2].split("\n\n")[0]
@@ -369,9 +375,8 @@ def test_every_csv_column_parses_as_one_type(tmp_path):
 
     from tests.test_page import EVERY_KIND
 
-    infos = [dict(i, target_accuracy=99.0) if i.get("kind") == "resnet" else i
-             for i in EVERY_KIND]
-    write_report(run_of(infos), tmp_path / "out")
+    # Time-to-target is derived against the run's target (99 %): 'not reached'.
+    write_report(run_of(EVERY_KIND), tmp_path / "out")
     checked = 0
     for path in sorted((tmp_path / "out").glob("*.csv")):
         rows = list(csv.reader(path.read_text().splitlines()))
@@ -393,7 +398,7 @@ def test_a_contended_case_is_explained_in_every_output(tmp_path):
     """The `*` of a time measured under contention says what it means under its
     table, in the terminal, tables.md and the page; the CSV has a boolean column;
     the best configuration keeps the mark."""
-    from mnistperf.report.compose import terminal
+    from mnistperf.suite.compose import terminal
     from mnistperf.report.tables import MARK_NOTE
 
     infos = [dict(INFOS[0], contended=True)] + INFOS[1:]

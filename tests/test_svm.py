@@ -8,8 +8,8 @@ from mnistperf.experiments.svm import cases as svm_grid
 from mnistperf.profiles import get_profile
 from mnistperf.data import load_raw, make_split
 from mnistperf.records import SVM_KEYS, SvmRecord
-from mnistperf.report.compose import build_tables
-from mnistperf.report.run import parse_run
+from mnistperf.suite.compose import build_tables
+from mnistperf.run import parse_run
 from mnistperf.svm import evaluate_svm, fit_svm, flatten, make_svc, svm_data, svc_class
 
 

@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from mnistperf.dispatch.collect import Case, DispatchError, Selection, collect
+from mnistperf.dispatch.collect import Task, DispatchError, Selection, collect
 
 RAY_HINT = "Ray is not installed; install the extra: pip install -e '.[ray]'"
 # Never shipped to workers: results and environments are large and machine-specific,
@@ -101,31 +99,6 @@ def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
     return {"docs": docs, "seconds": time.perf_counter() - start}
 
 
-def _resume(selection: Selection, run_name: str) -> tuple[dict, Path | None]:
-    """case_id -> the earlier ok document to reuse, and the run it came from."""
-    from mnistperf import __version__
-    from mnistperf.store import config_dict, resumable, runs_of_profile
-
-    settings = selection.settings
-    if settings.resume is None:
-        return {}, None
-    if settings.resume == "":
-        runs = [r for r in runs_of_profile(settings.results_dir, settings.profile.name)
-                if r.name != run_name]
-        if not runs:
-            raise DispatchError(f"--mnistperf-resume: no earlier {settings.profile.name} run "
-                                f"with case records under {settings.results_dir}/")
-        source = runs[-1]
-    else:
-        source = Path(settings.resume)
-        if not (source / "cases").is_dir():
-            raise DispatchError(f"--mnistperf-resume {source}: not a run folder with case "
-                                f"records (no {source / 'cases'}/)")
-    docs = resumable(source, __version__)
-    return {c.case_id: docs[c.case_id] for c in selection.cases
-            if c.case_id in docs and docs[c.case_id]["config"] == config_dict(c.config)}, source
-
-
 def _start_ray(ray, address: str | None, rootpath: Path) -> bool:
     """Connect to Ray; True when this command started it (and so shuts it down)."""
     if ray.is_initialized():
@@ -174,51 +147,44 @@ def main(argv: list[str]) -> int:
 
 
 def _dispatch(ray, args, pytest_args) -> int:
-    from mnistperf.store import new_run_dir, write_case
+    from mnistperf.session import RunSession, SessionError
 
     selection = collect(pytest_args)
-    settings, cases = selection.settings, selection.cases
-    started = datetime.now(timezone.utc)
-    t0 = time.perf_counter()
-    run_name = f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}"
-    resumed, source = _resume(selection, run_name)
-    if source is not None:
-        print(f"dispatch: resume: {len(resumed)} of {len(cases)} cases taken from {source}/, "
-              f"{len(cases) - len(resumed)} to run"
-              + ("; nothing to train" if len(resumed) == len(cases) else ""))
-    todo = [c for c in cases if c.case_id not in resumed]
+    settings, tasks = selection.settings, selection.cases
+    # The threads each CPU case's worker trains with: part of its records' fingerprint.
+    threads = int(os.environ.get("OMP_NUM_THREADS") or max(1, int(args.cpus_per_case)))
+    session = RunSession(settings, dispatched=True, threads=threads,
+                         warn=lambda line: print(f"dispatch: {line}", flush=True))
+    configs = [task.config for task in tasks]
+    try:
+        plan = session.plan_resume(configs)
+    except SessionError as exc:
+        raise DispatchError(str(exc)) from None
+    if plan is not None:
+        lines = plan.lines(len(tasks))
+        if len(plan.taken) == len(tasks):
+            lines[0] += "; nothing to train"
+        print("\n".join(f"dispatch: {line}" for line in lines))
+    todo = [t for t in tasks if not session.is_resumed(t.config)]
     owned = bool(todo) and _start_ray(ray, args.address, selection.rootpath)
+    failed = 0
+    session.catch_sigterm()  # SIGTERM ends the run as Ctrl-C does
     try:
         todo = _feasible(ray, args, todo)  # before the run folder: a bad ask writes nothing
-        run_dir = new_run_dir(settings.results_dir, run_name)
-        tracker = _tracker(settings, run_dir)
-        for case in cases:
-            if case.case_id in resumed:
-                old = resumed[case.case_id]
-                info = dict(old["benchmark"]["extra_info"], resumed=True,
-                            resumed_from=old["run"])
-                doc = dict(old, run=run_dir.name,
-                           benchmark=dict(old["benchmark"], extra_info=info),
-                           finished_utc=datetime.now(timezone.utc).isoformat())
-                write_case(run_dir, doc)
-                tracker.on_case_end(doc)
-        failed = _run_all(ray, args, selection, todo, run_dir, t0, tracker) if todo else 0
+        session.open()
+        session.begin(configs)
+        for task in tasks:
+            if session.is_resumed(task.config):
+                session.store_resumed(task.config)
+        failed = _run_all(ray, args, selection, todo, session) if todo else 0
     finally:
+        session.release_sigterm()
         if owned:
             ray.shutdown()
-    return _finish(run_dir, selection, started, t0, failed, tracker)
+    return _finish(session, failed)
 
 
-def _tracker(settings, run_dir: Path):
-    """The live tracker of --mnistperf-track: the driver logs each record as it
-    arrives (a tracker that does nothing without the option)."""
-    from mnistperf.export.live import start_tracker
-
-    return start_tracker(settings.track, run_dir.name,
-                         warn=lambda line: print(f"dispatch: {line}", flush=True))
-
-
-def _feasible(ray, args, todo: list[Case]) -> list[Case]:
+def _feasible(ray, args, todo: list[Task]) -> list[Task]:
     """The cases this cluster can run; a request no node can meet is an error (Ray
     would otherwise wait for it for ever)."""
     if not todo:
@@ -238,8 +204,7 @@ def _feasible(ray, args, todo: list[Case]) -> list[Case]:
     return todo
 
 
-def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
-             t0: float, tracker) -> int:
+def _run_all(ray, args, selection: Selection, todo: list[Task], session) -> int:
     """Submit every case, store documents as they arrive; the number of cases that
     failed without a record."""
     task = ray.remote(run_case)
@@ -261,23 +226,29 @@ def _run_all(ray, args, selection: Selection, todo: list[Case], run_dir: Path,
     if any(c.gpu for c in todo) and args.gpus_per_case > 0:
         slots = min(slots, int(total.get("GPU", 0) // args.gpus_per_case))
     slots, pending, failed = max(1, slots), list(refs), []
+    for task, _ in refs.values():
+        session.case_started(task.config)
     try:
-        _gather(ray, refs, pending, failed, slots, run_dir, t0, tracker)
-    except KeyboardInterrupt:  # what finished is stored; the run is written from it
+        _gather(ray, refs, pending, failed, slots, session)
+    except KeyboardInterrupt as exc:  # what finished is stored; the rest is interrupted
         for ref in pending:
             ray.cancel(ref, force=True)
-        print(f"dispatch: interrupted; {len(pending)} cases did not finish")
-    return len(failed) + len(pending)
+            task = refs[ref][0]
+            session.store_failure(task.config, "interrupted",
+                                  f"interrupted ({exc or 'SIGINT'}) while dispatched",
+                                  name=task.nodeid.split("::")[-1], fullname=task.nodeid)
+            session.case_ended(task.config)
+        print(f"dispatch: interrupted; {len(pending)} cases did not finish (recorded as "
+              f"interrupted)")
+        return len(failed)
+    return len(failed)
 
 
-def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: Path,
-            t0: float, tracker) -> None:
+def _gather(ray, refs: dict, pending: list, failed: list, slots: int, session) -> None:
     """Store each case's documents as its task ends and say how far the run is.
     `pending` shrinks and `failed` (cases without a record) grows in place, so that
     an interrupt leaves both true."""
-    from mnistperf.store import write_case
-
-    seconds, n = [], 0
+    seconds, n, t0 = [], 0, time.perf_counter()
     while pending:
         ready, pending[:] = ray.wait(pending, num_returns=1)
         (case, shared), n = refs[ready[0]], n + 1
@@ -285,6 +256,7 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: P
             out = ray.get(ready[0])
         except Exception as exc:  # RayTaskError, or WorkerCrashedError after the retries
             failed.append(case.case_id)
+            session.case_ended(case.config)
             # A task's error carries the case's exception (its first line says why,
             # then pytest's last lines); Ray's own errors are the exception itself.
             lines = str(getattr(exc, "cause", None) or exc).strip().splitlines() or [repr(exc)]
@@ -292,11 +264,10 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: P
                   f"{lines[0]}" + "".join(f"\n    {line}" for line in lines[1:TAIL + 1]))
             continue
         for doc in out["docs"]:
-            doc["run"] = run_dir.name
             if shared:  # other cases may have run on the same GPU at the same time
                 doc["benchmark"]["extra_info"]["timing_shared"] = True
-            write_case(run_dir, doc)
-            tracker.on_case_end(doc)
+            session.store_document(doc)
+        session.case_ended(case.config)
         seconds.append(out["seconds"])
         status = out["docs"][0]["status"] if out["docs"] else "skipped"
         left = len(pending)
@@ -308,44 +279,28 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, run_dir: P
               f"about {eta:.0f} s left", flush=True)
 
 
-def _finish(run_dir: Path, selection: Selection, started: datetime, t0: float,
-            failed: int, tracker) -> int:
-    """benchmark.json, tables, figures and the page, as a local run writes them."""
+def _finish(session, failed: int) -> int:
+    """benchmark.json, tables, findings, claims, figures and the page, as a local run
+    writes them (the session's `finish`)."""
     from pytest_benchmark import __version__ as bs_version
-    from pytest_benchmark.utils import safe_dumps
 
     from mnistperf.device import machine_summary
-    from mnistperf.report.compose import build_tables, save_run
-    from mnistperf.report.render import header_lines, render_terminal
-    from mnistperf.store import StoreError, read_cases, run_json
+    from mnistperf.store import read_cases
 
-    docs = read_cases(run_dir)
-    if not docs:  # nothing ran (all skipped or failed): leave no empty folder
-        shutil.rmtree(run_dir, ignore_errors=True)
-        print("dispatch: no case records; no run folder written")
-        return 1 if failed else 0
-    settings = selection.settings
+    docs = read_cases(session.run_dir) if session.run_dir is not None else []
     # The header describes where the cases ran: the workers' machine when they all
     # agree (the driver may be a CPU-only head node), else the driver's.
     seen = [{k: v for k, v in (d.get("machine") or {}).items() if k != "node"} for d in docs]
-    summary = dict(seen[0] if all(m == seen[0] and m for m in seen) else machine_summary(),
-                   profile=settings.profile.name)
-    meta = {"run": run_dir.name, "profile": settings.profile.name, "seed": settings.seed,
-            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_seconds": round(time.perf_counter() - t0, 3), "dispatched": True}
-    data = run_json(docs, machine_info={"mnistperf": summary, "node": socket.gethostname()},
-                    commit_info={}, meta=meta,
-                    datetime_utc=datetime.now(timezone.utc).isoformat(), version=bs_version)
-    try:
-        run = save_run(run_dir, safe_dumps(data, ensure_ascii=True, indent=4))
-    except StoreError as exc:  # results/latest is the user's file: the run is kept
-        print(f"dispatch: {exc}")
-        from mnistperf.report.run import load_run
-        run = load_run(run_dir)
-    tracker.close(run, run_dir)
-    for line in header_lines(run):
+    summary = dict(seen[0] if seen and all(m == seen[0] and m for m in seen)
+                   else machine_summary(), profile=session.settings.profile.name)
+    run = session.finish({"mnistperf": summary, "node": socket.gethostname()}, {}, bs_version)
+    if run is None:  # nothing ran (all skipped or failed): no run folder left
+        print("dispatch: no case records; no run folder written")
+        return 1 if failed else 0
+    for line in session.summary_lines():
         print(line)
-    print(render_terminal(build_tables(run)))
-    print(f"\ndispatch: wrote {run_dir}/ (cases/, tables.md, CSVs, figures, index.html, "
-          f"benchmark.json)" + (f"; {failed} cases ended without a record" if failed else ""))
+    for line in session.notes:
+        print(f"dispatch: {line}")
+    if failed:
+        print(f"dispatch: {failed} cases ended without a record")
     return 1 if failed else 0

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
-CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")
 # Options the driver owns: each worker writes to its own temporary results folder,
 # resume is decided by the driver, the data root is passed resolved, and the
 # driver logs to the tracker as records arrive.
-DRIVER_OPTIONS = {"mnistperf_results", "mnistperf_resume", "mnistperf_data",
-                  "mnistperf_profile", "mnistperf_track"}
+DRIVER_OPTIONS = {"mnistperf_results", "mnistperf_resume", "mnistperf_resume_any_machine",
+                  "mnistperf_data", "mnistperf_profile", "mnistperf_track"}
 PATH_OPTIONS = ("--mnistperf-results", "--mnistperf-data", "--mnistperf-resume")
 
 
@@ -28,7 +27,9 @@ class DispatchError(Exception):
 
 
 @dataclass
-class Case:
+class Task:
+    """One selected case as a Ray task: the node id a worker runs, and its config."""
+
     nodeid: str
     case_id: str
     config: object  # TrainConfig | SvmConfig | PipelineConfig
@@ -37,7 +38,7 @@ class Case:
 
 @dataclass
 class Selection:
-    cases: list[Case]
+    cases: list[Task]
     rootpath: Path
     settings: object  # mnistperf.settings.Settings
     options: list[str]  # the mnistperf options every worker gets
@@ -52,15 +53,14 @@ class _Collector:
 
     def pytest_collection_finish(self, session):
         from mnistperf.plugin.options import get_settings
+        from mnistperf.plugin.session import case_of
 
         cases = []
         for item in session.items:
-            params = getattr(getattr(item, "callspec", None), "params", {})
-            name = next((n for n in CASE_FIXTURES if n in params), None)
-            if name is not None:
-                config = params[name]
-                cases.append(Case(item.nodeid, config.case_id, config,
-                                  config.device == "gpu"))
+            case = case_of(item)
+            if case is not None:
+                cases.append(Task(item.nodeid, case.config.case_id, case.config,
+                                  case.config.device == "gpu"))
         settings = get_settings(session.config)
         options = [f"--mnistperf-profile={settings.profile.name}"]
         for dest, value in sorted(vars(session.config.option).items()):

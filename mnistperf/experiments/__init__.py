@@ -3,35 +3,69 @@
     for experiment in EXPERIMENTS:                 # benchmarks, `grid`, the report
         experiment.cases(profile, seed); experiment.tables(run); ...
     get_experiment("pin_memory")
+    names()                                        # CLI choices, in registry order
+    case_fixtures()                                # the benchmark arguments of cases
 
 Adding an experiment: one module here defining `EXPERIMENT` (see `base.py`),
-listed below, and one thin benchmark file marked
-`pytest.mark.experiment("<name>")`. The order below is the order of
-the tables, figures and findings in every output.
+one line in `_MODULES` below, and one thin benchmark file marked
+`pytest.mark.experiment("<name>")`. Every list of experiment names (the CLI's
+choices, the page's headings, the plugin's case arguments) is read from here.
+The order below is the order of the tables, figures and findings in every output.
 """
 
 from __future__ import annotations
 
 from mnistperf.experiments import devices, epochs, grid, pin_memory, pipeline, svm
-from mnistperf.experiments.base import Experiment
+from mnistperf.experiments.base import GROUPS, Experiment
 
-EXPERIMENTS: tuple[Experiment, ...] = tuple(
-    module.EXPERIMENT for module in (grid, devices, pin_memory, epochs, pipeline, svm))
+_MODULES = (grid, devices, pin_memory, epochs, pipeline, svm)
+
+EXPERIMENTS: tuple[Experiment, ...] = tuple(module.EXPERIMENT for module in _MODULES)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(e.name for e in EXPERIMENTS)
+
+
+def case_fixtures() -> tuple[str, ...]:
+    """The benchmark arguments that carry a case, in registry order."""
+    return tuple(dict.fromkeys(e.fixture for e in EXPERIMENTS))
+
+
+def primary_experiments() -> tuple[str, ...]:
+    """The first experiment of each kind of case (the grid, the pipelines, the
+    SVMs): its cases' ids need no experiment tag in a comparison."""
+    return tuple(next(e.name for e in EXPERIMENTS if e.fixture == f) for f in case_fixtures())
 
 
 def get_experiment(name: str) -> Experiment:
     for experiment in EXPERIMENTS:
         if experiment.name == name:
             return experiment
-    raise KeyError(f"no experiment named {name!r}; known: "
-                   + ", ".join(e.name for e in EXPERIMENTS))
+    raise KeyError(f"no experiment named {name!r}; known: " + ", ".join(names()))
 
 
 def experiment_of(config) -> Experiment:
-    """The experiment a TrainConfig, PipelineConfig or SvmConfig belongs to."""
+    """The experiment a TrainConfig, PipelineConfig or SvmConfig belongs to: the one
+    its `experiment` field names, else the first of the registry whose cases are
+    of its kind."""
+    from mnistperf.config import PipelineConfig
+
+    own = config.train if isinstance(config, PipelineConfig) else config
+    name = getattr(own, "experiment", None)
+    if name is not None:
+        return get_experiment(name)
+    fixture = fixture_of(config)
+    return next(e for e in EXPERIMENTS if e.fixture == fixture)
+
+
+def fixture_of(config) -> str:
+    """The benchmark argument a config arrives in."""
     from mnistperf.config import PipelineConfig, SvmConfig
 
-    if isinstance(config, SvmConfig):
-        return get_experiment("svm")
-    return get_experiment((config.train if isinstance(config, PipelineConfig)
-                           else config).experiment)
+    return ("svm_case" if isinstance(config, SvmConfig) else
+            "pipeline_case" if isinstance(config, PipelineConfig) else "train_case")
+
+
+__all__ = ["EXPERIMENTS", "GROUPS", "Experiment", "case_fixtures", "experiment_of",
+           "fixture_of", "get_experiment", "names", "primary_experiments"]

@@ -173,5 +173,6 @@ def findings(run) -> list[str]:
             f"input path and size on both devices)"]
 
 
-EXPERIMENT = Experiment(name="devices", fixture="train_case", cases=cases, tables=tables,
+EXPERIMENT = Experiment(name="devices", title="CPU vs GPU", version=1,
+                        fixture="train_case", cases=cases, tables=tables,
                         figures=figures, findings=findings, reuses_grid=True)

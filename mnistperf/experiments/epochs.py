@@ -133,5 +133,6 @@ def findings(run) -> list[str]:
     return [f"{head} {'helps' if mean > 0 else 'hurts'}: {detail}"]
 
 
-EXPERIMENT = Experiment(name="epochs", fixture="train_case", cases=cases, tables=tables,
+EXPERIMENT = Experiment(name="epochs", title="Short vs long training", version=1,
+                        fixture="train_case", cases=cases, tables=tables,
                         figures=figures, findings=findings)

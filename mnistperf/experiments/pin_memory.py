@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 
 from mnistperf.config import DEVICES
-from mnistperf.experiments.base import CONFIG_KEYS, TIMING_WARMUP, Experiment
+from mnistperf.experiments.base import CONFIG_KEYS, WARMUP_ROUNDS, Experiment
 from mnistperf.experiments.grid import grid_records
 from mnistperf.profiles import Profile, train_config
 from mnistperf.report.figures import bar_panels, set_caption
@@ -62,7 +62,7 @@ def tables(run) -> list[Table]:
             ])
     devices = {r.device for r in pin}
     note = ("FashionMNIST, ResNet-18, batch 16, Adam, lr 0.001; train s = median of "
-            f"{EXPERIMENT.timing_rounds} timed rounds of the same work after {TIMING_WARMUP} "
+            f"{EXPERIMENT.timed_rounds} timed rounds of the same work after {WARMUP_ROUNDS} "
             "warm-up round (the grid row: one round of the grid's epochs, so compare its "
             "img/s, not its seconds), spread = slowest minus fastest round; "
             "threads = torch threads (on a CPU, one fewer per DataLoader worker, so that "
@@ -155,5 +155,6 @@ def spread_finding(pin, nopin) -> str:
     return f"{head} {faster} is faster by {ratio:.2f}x: {detail}"
 
 
-EXPERIMENT = Experiment(name="pin_memory", fixture="train_case", cases=cases, tables=tables,
-                        figures=figures, findings=findings, timing_rounds=5)
+EXPERIMENT = Experiment(name="pin_memory", title="pin_memory on the DataLoader path", version=1,
+                        fixture="train_case", cases=cases, tables=tables,
+                        figures=figures, findings=findings, timed_rounds=5)

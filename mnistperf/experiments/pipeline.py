@@ -130,6 +130,6 @@ def figures(run) -> dict:
     return {"pipeline.png": fig}
 
 
-EXPERIMENT = Experiment(name="pipeline", fixture="pipeline_case", cases=cases, tables=tables,
-                        timing_rounds=3,
-                        figures=figures)
+EXPERIMENT = Experiment(name="pipeline", title="Input pipelines", version=1,
+                        fixture="pipeline_case", cases=cases, tables=tables,
+                        figures=figures, timed_rounds=3)

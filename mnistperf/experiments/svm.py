@@ -192,5 +192,6 @@ def findings(run) -> list[str]:
     return out
 
 
-EXPERIMENT = Experiment(name="svm", fixture="svm_case", cases=cases, tables=tables,
+EXPERIMENT = Experiment(name="svm", title="SVMs, and classical vs deep", version=1,
+                        fixture="svm_case", cases=cases, tables=tables,
                         figures=figures, findings=findings)

@@ -8,7 +8,7 @@ pytest registers every hook and fixture this package's namespace holds:
 - `cases`: parametrising benchmark functions from the experiment registry
   (`pytest.mark.experiment(name)`), markers and skips per case, the fixtures
   (`mnistperf_settings`, `progress`, `case_batches`, `pipeline_batches`,
-  `svm_case_data`, `run_train_case`), and deselecting experiment copies of grid
+  `svm_case_data`, `run_train_case`, `run_pipeline_case`), and deselecting experiment copies of grid
   cases;
 - `session`: the run folder created before the first case, data checks, resume,
   one record saved the moment each case ends (ok, failed, interrupted), and at

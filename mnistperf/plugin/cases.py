@@ -13,8 +13,7 @@ from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig
 from mnistperf.data import DataFileError, DatasetNotFoundError, make_batches
 from mnistperf.device import NO_CUDA_REASON, cuda_available, resolve_device
 from mnistperf.experiments import get_experiment
-from mnistperf.plugin.options import _RESUMED, _RUN_DIR, _TRACKER, get_settings
-from mnistperf.store import append_event
+from mnistperf.plugin.options import get_session, get_settings
 from mnistperf.settings import Settings
 
 NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
@@ -96,11 +95,10 @@ def progress(request):
     capman = request.config.pluginmanager.get_plugin("capturemanager")
     name = request.node.callspec.id if hasattr(request.node, "callspec") else request.node.name
 
-    run_dir = request.config.stash.get(_RUN_DIR, None)
+    run = get_session(request.config)
 
     def emit(message: str) -> None:
-        if run_dir is not None and run_dir.is_dir():
-            append_event(run_dir, "progress", case_id=name, message=message)
+        run.event("progress", case_id=name, message=message)
         if reporter is None:
             return
         if capman is not None:
@@ -114,33 +112,24 @@ def progress(request):
 
 @pytest.fixture
 def epoch_done(request):
-    """`emit(case_id, round, epoch, values)` after each epoch: a structured line in
-    events.jsonl (numbers rounded as the record keeps them; round 0 is a warm-up),
-    and the live tracker for round 1, the round whose curves the record keeps."""
+    """`emit(case_id, round, epoch, values)` after each epoch: to the run session
+    (events.jsonl, numbers rounded as the record keeps them; round 0 is a warm-up;
+    and the live tracker for round 1, the round whose curves the record keeps)."""
     from mnistperf.records.resnet import epoch_point
 
-    run_dir = request.config.stash.get(_RUN_DIR, None)
-    tracker = request.config.stash.get(_TRACKER, None)
+    run = get_session(request.config)
 
     def emit(case_id: str, round_: int, epoch: int, values: dict) -> None:
-        point = epoch_point(**values)
-        if run_dir is not None and run_dir.is_dir():
-            append_event(run_dir, "epoch", case_id=case_id, round=round_, epoch=epoch, **point)
-        if tracker is not None and round_ == 1:
-            tracker.on_epoch(case_id, epoch, point)
+        run.epoch(case_id, round_, epoch, epoch_point(**values))
 
     return emit
-
-
-def _resumed(request) -> bool:
-    return request.node.nodeid in request.config.stash.get(_RESUMED, {})
 
 
 @pytest.fixture
 def case_batches(request, train_case, mnistperf_settings):
     """The input batches for the parametrised `train_case`, on its device; built
     outside the timed region (None for a resumed case, which does not train)."""
-    if _resumed(request):
+    if get_session(request.config).is_resumed(train_case):
         return None
     device = resolve_device(train_case.device)
     with _data_errors_end_the_session():
@@ -150,7 +139,7 @@ def case_batches(request, train_case, mnistperf_settings):
 @pytest.fixture
 def pipeline_batches(request, pipeline_case, mnistperf_settings):
     """Input batches of the pipeline case's own kind (DataLoader or tensors)."""
-    if _resumed(request):
+    if get_session(request.config).is_resumed(pipeline_case):
         return None
     device = resolve_device(pipeline_case.device)
     with _data_errors_end_the_session():
@@ -163,7 +152,7 @@ def svm_case_data(request, svm_case, mnistperf_settings):
     from mnistperf.data import load_raw, make_split
     from mnistperf.svm import svm_data
 
-    if _resumed(request):
+    if get_session(request.config).is_resumed(svm_case):
         return None
     with _data_errors_end_the_session():
         split = make_split(load_raw(svm_case.dataset, mnistperf_settings.data_root),
@@ -171,48 +160,87 @@ def svm_case_data(request, svm_case, mnistperf_settings):
     return svm_data(svm_case, split)
 
 
+def _round_label(n: int, measured: int, timed: bool, seed: int) -> str:
+    """Progress text of the round about to run (n < 0: the warm-up)."""
+    if n < 0:
+        return "warm-up round"
+    return f"round {n + 1}/{measured} (seed {seed})" if timed else \
+        f"seed {seed} ({n + 1}/{measured})"
+
+
 @pytest.fixture
 def run_train_case(benchmark, mnistperf_settings, progress, epoch_done):
     """Train a config as the benchmark and fill extra_info. A grid case trains one
     pedantic round per repeat, each round a new seed (seed, seed+1, ...); a case of
-    an experiment whose question is speed (`timing_rounds`) trains a warm-up round,
-    then `timing_rounds` rounds of the same seed, for a median and a spread."""
+    an experiment whose question is speed (`timed_rounds`) trains a warm-up round,
+    then `timed_rounds` rounds of the same seed, for a median and a spread."""
+    from mnistperf.experiments import experiment_of
     from mnistperf.records import TrainRecord
     from mnistperf.train import train
 
     def run(config, batches):
-        experiment = get_experiment(config.experiment)
-        timed = experiment.timing_rounds
-        warmup, rounds = experiment.rounds(mnistperf_settings.repeats)
-        seeds = [config.seed] * rounds if timed else [config.seed + i for i in range(rounds)]
-        calls = []
+        experiment = experiment_of(config)
+        warmup, _ = experiment.rounds(mnistperf_settings.repeats)
+        seeds = experiment.seeds(config.seed, mnistperf_settings.repeats)
+        results = []
         timeout = mnistperf_settings.timeout
         deadline = None if timeout is None else time.perf_counter() + timeout
 
         def setup():
-            n = len(calls) - warmup  # the measured round about to run; < 0 in warm-up
+            n = len(results) - warmup  # the measured round about to run; < 0 in warm-up
             seeded = config.replace(seed=seeds[max(n, 0)])
             if len(seeds) > 1:
-                progress("warm-up round" if n < 0 else
-                         f"round {n + 1}/{len(seeds)} (seed {seeded.seed})" if timed else
-                         f"seed {seeded.seed} ({n + 1}/{len(seeds)})")
+                progress(_round_label(n, len(seeds), bool(experiment.timed_rounds),
+                                      seeded.seed))
             return (seeded, batches, batches.device), {
                 "progress": progress, "deadline": deadline,
                 "on_epoch": lambda epoch, values: epoch_done(config.case_id, n + 1 if n >= 0
                                                              else 0, epoch, values)}
 
         def one_round(*args, **kwargs):
-            calls.append(train(*args, **kwargs))
+            results.append(train(*args, **kwargs))
 
         benchmark.pedantic(one_round, setup=setup, rounds=len(seeds), warmup_rounds=warmup,
                            iterations=1)
         # A disabled benchmark (--benchmark-disable, xdist) runs a single round.
-        results = calls[warmup:] or calls
-        benchmark.extra_info.update(TrainRecord.from_results(
-            config, results, seeds[:len(results)], timed_rounds=bool(timed),
-            warmup=calls[:len(calls) - len(results)],
-            target=mnistperf_settings.target(config.dataset)).to_extra_info())
-        return results
+        measured = results[warmup:] or results
+        warmups = results[:len(results) - len(measured)]
+        if experiment.timed_rounds:
+            record = TrainRecord.from_timed_rounds(config, measured, warmups)
+        else:
+            record = TrainRecord.from_seeds(config, measured, seeds[:len(measured)])
+        benchmark.extra_info.update(record.to_extra_info())
+        return measured
+
+    return run
+
+
+@pytest.fixture
+def run_pipeline_case(benchmark, progress):
+    """Run a pipeline case as the benchmark: a warm-up round, then the experiment's
+    timed rounds of its training steps; fill extra_info."""
+    from mnistperf.experiments import experiment_of
+    from mnistperf.records import PipelineRecord
+    from mnistperf.train import measure_throughput
+
+    def run(config, batches):
+        warmup, timed_rounds = experiment_of(config).rounds(1)
+        results = []
+
+        def one_round():
+            results.append(measure_throughput(config.train, batches, batches.device,
+                                              config.steps, config.warmup))
+            n = len(results) - warmup
+            progress(f"{'warm-up round' if n < 1 else f'round {n}/{timed_rounds}'}: "
+                     f"{results[-1].images_per_second:.1f} img/s over "
+                     f"{results[-1].steps} steps")
+
+        benchmark.pedantic(one_round, rounds=timed_rounds, warmup_rounds=warmup,
+                           iterations=1)
+        measured = results[warmup:] or results  # --benchmark-disable runs one round
+        benchmark.extra_info.update(PipelineRecord.from_result(
+            config, measured, warmup=results[:len(results) - len(measured)]).to_extra_info())
+        return measured
 
     return run
 
@@ -235,8 +263,8 @@ def pytest_collection_modifyitems(session, config, items):
             and item.get_closest_marker("reuses_grid") is None}
     keep, dropped = [], []
     for item in items:
-        config_ = getattr(item, "callspec", None) and item.callspec.params.get("train_case")
-        if item.get_closest_marker("reuses_grid") and config_ in grid:
+        train_config = getattr(item, "callspec", None) and item.callspec.params.get("train_case")
+        if item.get_closest_marker("reuses_grid") and train_config in grid:
             dropped.append(item)
         else:
             keep.append(item)

@@ -1,19 +1,18 @@
-"""Options, markers, settings and the run header (see the package docstring)."""
+"""Options, markers, the run session in the stash, the run header (see the
+package docstring)."""
 
 from __future__ import annotations
-
-import signal
-import threading
-import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from mnistperf.config import DEFAULT_TARGETS, ConfigError
 from mnistperf.device import machine_summary
 from mnistperf.profiles import PROFILES
+from mnistperf.session import RunSession
 from mnistperf.settings import Settings, resolve_settings
+
+# The plugin's one piece of session state: the run (mnistperf.session).
+SESSION = pytest.StashKey[RunSession]()
 
 def pytest_addoption(parser):
     group = parser.getgroup("mnistperf", "mnistperf benchmark harness")
@@ -59,9 +58,15 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--mnistperf-resume", nargs="?", const="", default=None, metavar="RUN",
-        help="do not train a case whose ok record with the same configuration and package "
-             "version is in RUN (a results folder; default: the newest run of the profile); "
-             "reuse its numbers. Default: off.",
+        help="do not train a case whose ok record with the same configuration and "
+             "fingerprint (experiment version, package source, library versions, machine, "
+             "data files, repeats) is in RUN (a results folder; default: the newest run of "
+             "the profile); reuse its numbers. Default: off.",
+    )
+    group.addoption(
+        "--mnistperf-resume-any-machine", action="store_true", default=False,
+        help="with --mnistperf-resume, also take records made on another machine (other "
+             "CPU, GPU or thread count): their times are that machine's. Default: off.",
     )
     group.addoption(
         "--mnistperf-track", default=None, metavar="mlflow[=URI]|tensorboard[=DIR]",
@@ -90,13 +95,10 @@ def settings_from(config) -> Settings:
             timeout=config.getoption("--mnistperf-timeout"),
             resume=config.getoption("--mnistperf-resume"),
             momentum=config.getoption("--mnistperf-momentum"),
-            track=config.getoption("--mnistperf-track"))
+            track=config.getoption("--mnistperf-track"),
+            resume_any_machine=config.getoption("--mnistperf-resume-any-machine"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-
-
-_SETTINGS = pytest.StashKey[Settings]()
-_SIGTERM = pytest.StashKey[object]()  # the SIGTERM handler before ours
 
 
 MARKERS = {
@@ -111,26 +113,16 @@ MARKERS = {
 }
 
 
-def _interrupt(signum, frame):
-    # SIGTERM ends the session the way Ctrl-C does: the running case is recorded
-    # as interrupted and the run is written from the records that finished.
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
-
-
 def pytest_configure(config):
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     settings = settings_from(config)
     _check_tracker(settings.track)
-    config.stash[_SETTINGS] = settings
     # The run's name is known from the start, so that every JSON this session
     # writes (--benchmark-json, --benchmark-save, results/<run>/) carries it.
-    started = datetime.now(timezone.utc)
-    config.stash[_START] = (time.perf_counter(), started)
-    config.stash[_RUN_NAME] = f"{settings.profile.name}-{started:%Y%m%dT%H%M%SZ}"
-    config.stash[_NOTES] = []
-    if threading.current_thread() is threading.main_thread():
-        config.stash[_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+    session = config.stash[SESSION] = RunSession(
+        settings, warn=lambda line: _warn(config, line))
+    session.catch_sigterm()
 
 
 def _check_tracker(track: str | None) -> None:
@@ -143,13 +135,23 @@ def _check_tracker(track: str | None) -> None:
 
 
 def pytest_unconfigure(config):
-    previous = config.stash.get(_SIGTERM, None)
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    session = config.stash.get(SESSION, None)
+    if session is not None:
+        session.release_sigterm()
+
+
+def _warn(config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"mnistperf: {line}")
+
+
+def get_session(config) -> RunSession:
+    return config.stash[SESSION]
 
 
 def get_settings(config) -> Settings:
-    return config.stash[_SETTINGS]
+    return config.stash[SESSION].settings
 
 
 def pytest_report_header(config):
@@ -172,18 +174,5 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     summary = machine_summary()
     summary["profile"] = get_settings(config).profile.name
     machine_info["mnistperf"] = summary
-
-
-_START = pytest.StashKey[tuple]()  # (perf_counter, UTC datetime) at configure time
-_RUN_NAME = pytest.StashKey[str]()  # results/<run> folder name
-_RUN_DIR = pytest.StashKey[Path]()  # the folder, once created
-_RESUMED = pytest.StashKey[dict]()  # nodeid -> the earlier run's case document
-_SAVED = pytest.StashKey[tuple]()  # (run_dir, Run) once written
-_TRACKER = pytest.StashKey[object]()  # the live tracker (--mnistperf-track), once started
-_NOTES = pytest.StashKey[list]()  # one-line notes for the end of the terminal summary
-
-CASE_FIXTURES = ("train_case", "svm_case", "pipeline_case")
-GROUPS = {"train_case": "resnet training", "svm_case": "svm fit",
-          "pipeline_case": "pipeline steps"}
 
 

@@ -4,7 +4,7 @@ A record is what a case leaves behind: its configuration, its measurements and
 its status. It travels as pytest-benchmark's `extra_info` (the contract's keys,
 see DESIGN.md) and is read back from there by the report:
 
-    record = TrainRecord.from_results(config, results, target=99.0)
+    record = TrainRecord.from_seeds(config, results)
     benchmark.extra_info.update(record.to_extra_info())
     ...
     record = record_from_extra_info(bench["extra_info"])   # TrainRecord | SvmRecord | ...

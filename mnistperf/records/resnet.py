@@ -1,4 +1,12 @@
-"""The record of a ResNet training case (kind 'resnet'), built from train.RunResults."""
+"""The record of a ResNet training case (kind 'resnet'), built from train.RunResults.
+
+    TrainRecord.from_seeds(config, results, seeds)          # one result per seed
+    TrainRecord.from_timed_rounds(config, rounds, warmup)   # rounds of the same seed
+    record.time_to_target(99.0)        # derived from the curves, for any target
+
+Time-to-target is not stored: it is derived from the validation curves and the
+epoch times when a table is built, so a new target applies to old records.
+"""
 
 from __future__ import annotations
 
@@ -67,8 +75,6 @@ class TrainRecord(Record):
     images_per_second: float | None = None
     peak_memory_mb: float | None = None
     compile: str = ""
-    target_accuracy: float | None = None
-    time_to_target_seconds: float | None = None
     # epoch -> {"test_accuracy": ..., "official_test_accuracy": ...}
     checkpoints: dict = field(default_factory=dict)
     repeats: int = 1
@@ -78,7 +84,7 @@ class TrainRecord(Record):
     seed_test_accuracy: list = field(default_factory=list)
     seed_official_test_accuracy: list = field(default_factory=list)
     seed_val_accuracy: list = field(default_factory=list)
-    seed_time_to_target_seconds: list = field(default_factory=list)
+    seed_epoch_seconds: list = field(default_factory=list)
     # Timing experiments: train seconds of each timed round of the same work, and
     # training + evaluation seconds of every round, the warm-up round included.
     round_seconds: list = field(default_factory=list)
@@ -129,39 +135,51 @@ class TrainRecord(Record):
             test_size=config.test_size, official_test_size=config.official_test_size,
             compile=config.compile)
 
+    def seed_time_to_target(self, target: float) -> list[float | None]:
+        """Per seed, training seconds until validation accuracy first reached
+        `target` (None: never); records without per-seed epoch times (older ones)
+        give the first seed's only."""
+        curves = list(zip(self.seed_val_accuracy, self.seed_epoch_seconds)) \
+            or [(self.val_accuracy, self.epoch_seconds)]
+        return [time_to_target(val, seconds, target) for val, seconds in curves]
+
+    def time_to_target(self, target: float) -> float | None:
+        """Mean over the seeds that reached `target`; None when none did."""
+        reached = [t for t in self.seed_time_to_target(target) if t is not None]
+        return _round(statistics.fmean(reached)) if reached else None
+
     @classmethod
-    def from_results(cls, config: "TrainConfig", results: "RunResult | list[RunResult]",
-                     seeds: list[int] | None = None, target: float | None = None,
-                     timed_rounds: bool = False, warmup: list = ()) -> "TrainRecord":
-        """The record of `config` trained once per seed (`results`, one per seed);
-        `target` is the validation accuracy for `time_to_target_seconds`. With
-        `timed_rounds` the results are rounds of the same seed: numbers from the
-        first, training seconds the median of all, each round's kept; `warmup`
-        holds the untimed rounds before them (counted in `work_seconds` only)."""
+    def from_timed_rounds(cls, config: "TrainConfig", rounds: "list[RunResult]",
+                          warmup: "list[RunResult]" = ()) -> "TrainRecord":
+        """The record of a speed experiment's case: `rounds` of the same seed, numbers
+        from the first, training seconds the median of all, each round's kept;
+        `warmup` holds the untimed rounds before them (counted in `work_seconds`)."""
+        record = cls.from_seeds(config, rounds[:1], [config.seed])
+        record.round_seconds = [_round(r.train_seconds) for r in rounds]
+        median = statistics.median(r.train_seconds for r in rounds)
+        record.train_seconds = _round(median)
+        record.images_per_second = _round(rounds[0].images_trained / median, 2) \
+            if median > 0 else None
+        record.status = next((r.status for r in rounds if r.status != OK), OK)
+        record.work_seconds = _round(sum(r.train_seconds + r.eval_seconds
+                                         for r in [*warmup, *rounds]))
+        return record
+
+    @classmethod
+    def from_seeds(cls, config: "TrainConfig", results: "RunResult | list[RunResult]",
+                   seeds: list[int] | None = None) -> "TrainRecord":
+        """The record of `config` trained once per seed (`results`, one per seed;
+        seeds default to config.seed, config.seed + 1, ...)."""
         from mnistperf.flops import macs_per_image, study_flops_per_image, training_flops
 
         if not isinstance(results, list):
             results = [results]
-        if timed_rounds and len(results) > 1:
-            record = cls.from_results(config, results[:1], seeds[:1], target)
-            record.round_seconds = [_round(r.train_seconds) for r in results]
-            median = statistics.median(r.train_seconds for r in results)
-            record.train_seconds = _round(median)
-            record.images_per_second = _round(results[0].images_trained / median, 2) \
-                if median > 0 else None
-            record.status = next((r.status for r in results if r.status != OK), OK)
-            record.work_seconds = _round(sum(r.train_seconds + r.eval_seconds
-                                             for r in [*warmup, *results]))
-            return record
         seeds = seeds or [config.seed + i for i in range(len(results))]
         first = results[0]
         macs = macs_per_image(config.model, config.channels, config.input_size)
         ok = [r for r in results if r.status == OK]
         test, test_std = mean_std([r.test_accuracy for r in ok])
         official, official_std = mean_std([r.official_test_accuracy for r in ok])
-        ttt = [time_to_target(r.val_accuracy, r.epoch_seconds, target) if target else None
-               for r in results]
-        reached = [t for t in ttt if t is not None]
         speeds = [r.images_per_second for r in results if r.images_per_second]
         return cls(
             **cls.config_fields(config), epochs_run=len(first.epoch_seconds),
@@ -184,8 +202,6 @@ class TrainRecord(Record):
             params=first.params, torch_threads=first.torch_threads or None,
             images_per_second=_round(statistics.fmean(speeds), 2) if speeds else None,
             peak_memory_mb=_round(max(r.peak_memory_mb for r in results), 1),
-            target_accuracy=target,
-            time_to_target_seconds=_round(statistics.fmean(reached)) if reached else None,
             checkpoints={epoch: {k: _round(v) for k, v in values.items()}
                          for epoch, values in first.checkpoints.items()},
             repeats=len(results), seeds=seeds,
@@ -193,8 +209,7 @@ class TrainRecord(Record):
             seed_test_accuracy=[_round(r.test_accuracy) for r in results],
             seed_official_test_accuracy=[_round(r.official_test_accuracy) for r in results],
             seed_val_accuracy=[[_round(v) for v in r.val_accuracy] for r in results],
-            seed_time_to_target_seconds=[_round(t) for t in ttt],
+            seed_epoch_seconds=[[_round(v) for v in r.epoch_seconds] for r in results],
             status=next((r.status for r in results if r.status != OK), OK),
             message="; ".join(r.message for r in results if r.message),
         )
-

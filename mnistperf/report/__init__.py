@@ -1,15 +1,10 @@
-"""What a run leaves behind, from records alone: tables, figures, a page, compare.
+"""Report primitives: what experiments build their outputs with, and the formats.
 
-    from mnistperf.report.run import load_run
-    from mnistperf.report.compose import write_report
-    run = load_run("results/latest")        # a run folder or any pytest-benchmark JSON
-    write_report(run, "results/latest")     # tables.md, <table>.csv, *.png, index.html
-
-Modules, bottom up: `run` (loading: Run, Case, ReportError), `tables` (Table and
-cell formatting), `figures` (matplotlib Figure helpers) — the primitives the
-experiments build with —, then `render` (Markdown, terminal, CSV, HTML),
-`flat` (cases.csv, curves.csv), `compose` (the experiment registry run over a
-Run, the study attached as its reference: mnistperf.study) and `compare`. This file
-imports nothing, so that experiments can import the primitives without a
-circle through the composition layer.
+Modules: `tables` (Table and cell formatting), `figures` (matplotlib Figure
+helpers), `render` (Markdown, terminal, CSV, HTML), `flat` (cases.csv,
+curves.csv) and `compare` (two runs side by side). None of them imports an
+experiment or names one: what needs the registry (page headings, which
+experiments' sizes head a run, which cases a comparison tags) is passed in by
+the composition layer, `mnistperf.suite` (which also attaches the study,
+`mnistperf.study`, as a run's reference). Loading a run is `mnistperf.run`.
 """

@@ -23,7 +23,7 @@ from tabulate import tabulate
 
 from mnistperf.config import format_lr
 from mnistperf.records import NOT_RUN, Record
-from mnistperf.report.run import Run
+from mnistperf.run import Run
 
 BY = ("id", "config")
 # The training time of each kind of record: what the tables call its time.
@@ -52,7 +52,9 @@ def match_key(record: Record, by: str):
                                   for k in CONFIG_KEYS.get(record.kind, ()))
 
 
-def _config_label(record: Record) -> str:
+def _config_label(record: Record, primary) -> str:
+    """The configuration, tagged `[experiment]` unless the case belongs to one of the
+    `primary` experiments (the composition layer passes the registry's)."""
     r = record
     if r.kind == "svm":
         return f"{r.dataset}-svm-{r.kernel}-{r.backend}-{r.device}"
@@ -64,8 +66,7 @@ def _config_label(record: Record) -> str:
         if r.loader != "tensor":
             parts += [r.loader, "pin" if r.pin_memory else "nopin"]
     label = "-".join(str(p) for p in parts + [r.device])
-    return label if getattr(r, "experiment", "grid") in ("grid", "svm", "pipeline") \
-        else f"{label} [{r.experiment}]"
+    return label if r.experiment in primary else f"{label} [{r.experiment}]"
 
 
 def _id_change(id_a: str, id_b: str) -> str:
@@ -179,9 +180,10 @@ class Comparison:
         return "\n".join(lines) + "\n"
 
 
-def compare(a: Run, b: Run, by: str = "id") -> Comparison:
+def compare(a: Run, b: Run, by: str = "id", primary=()) -> Comparison:
     """Match the cases of `a` and `b` by id or configuration. A key that occurs twice
-    in one run matches once; the later cases are listed as found in that run only."""
+    in one run matches once; the later cases are listed as found in that run only.
+    Under `by="config"` a case of an experiment not in `primary` is tagged with it."""
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
     first_a: dict = {}
@@ -194,7 +196,7 @@ def compare(a: Run, b: Run, by: str = "id") -> Comparison:
         rb = first_b.get(key)
         if rb is None:
             continue
-        label = ra.case_id if by == "id" else (_config_label(ra)
+        label = ra.case_id if by == "id" else (_config_label(ra, primary)
                                                + _id_change(ra.case_id, rb.case_id))
         result.rows.append(Row(label, *_accuracies(ra, rb), _time(ra), _time(rb),
                                _flags(ra, rb)))
@@ -231,9 +233,9 @@ def _profiles(run: Run) -> str:
     return ", ".join(sorted({str(r.profile) for r in run.records()}))
 
 
-def compare_runs(a: Run, b: Run, by: str = "id") -> str:
+def compare_runs(a: Run, b: Run, by: str = "id", primary=()) -> str:
     """The comparison as text: header lines, the table, then the one-sided cases."""
-    return compare(a, b, by).text()
+    return compare(a, b, by, primary).text()
 
 
 def fail_lines(result: Comparison, percent: float) -> tuple[bool, list[str]]:

@@ -18,7 +18,7 @@ import dataclasses
 from pathlib import Path
 
 from mnistperf.records import RECORD_TYPES, TrainRecord
-from mnistperf.report.run import Run
+from mnistperf.run import Run
 from mnistperf.report.tables import csv_value
 
 # Per-epoch lists of a TrainRecord, in the order curves.csv shows them.

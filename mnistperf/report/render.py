@@ -26,16 +26,17 @@ from string import Template
 
 from mnistperf.config import DEVICES, MODEL_TITLES
 from mnistperf.records import NOT_RUN
-from mnistperf.report.run import Run
+from mnistperf.run import Run
 from mnistperf.report.tables import MARK_NOTE, Table, has_marks, present
 
 
-def _sizes_line(records) -> str:
-    """What the run trained, next to its numbers: images per model, SVM images, epochs."""
+def _sizes_line(records, primary) -> str:
+    """What the run trained, next to its numbers: images per model of the primary
+    training experiment, SVM images, epochs."""
     def sizes(rs):
         return "/".join(f"{n:,}" for n in sorted({r.train_size for r in rs})) or NOT_RUN
 
-    grid = [r for r in records if r.kind == "resnet" and r.experiment == "grid"]
+    grid = [r for r in records if r.kind == "resnet" and r.experiment in primary]
     models = sorted({r.model for r in grid})
     parts = [f"{MODEL_TITLES.get(m, m)} {sizes([r for r in grid if r.model == m])}"
              for m in models]
@@ -47,7 +48,9 @@ def _sizes_line(records) -> str:
             + (f"; grid epochs: {epochs}" if epochs else ""))
 
 
-def header_lines(run: Run) -> list[str]:
+def header_lines(run: Run, primary=()) -> list[str]:
+    """The run header; `primary` names the experiments whose training sizes it shows
+    (the composition layer passes the registry's)."""
     meta, machine = run.meta, run.machine
     records = run.records()
     devices = present([r.device for r in records], DEVICES)
@@ -60,7 +63,7 @@ def header_lines(run: Run) -> list[str]:
         f" (started {meta.get('started_utc') or run.data.get('datetime', NOT_RUN)})",
         f"profile: {', '.join(profiles)}; seed: {', '.join(seeds)}; "
         f"cases: {len(records)}; devices: {', '.join(devices)}",
-        _sizes_line(records),
+        _sizes_line(records, primary),
         f"torch {machine.get('torch', NOT_RUN)}, torchvision "
         f"{machine.get('torchvision', NOT_RUN)}, CUDA {cuda or 'none'}, GPU "
         f"{machine.get('gpu') or 'none'}, {machine.get('torch_threads', NOT_RUN)} torch threads",
@@ -82,9 +85,9 @@ CLAIMS_TITLE = "The study's claims: the verdict of its own tables, and this run'
 
 
 def render_markdown(run: Run, tables: list[Table], findings: list[str],
-                    claims: list[str] = ()) -> str:
+                    claims: list[str] = (), primary=()) -> str:
     parts = ["# mnistperf run", ""]
-    parts += [f"- {line}" for line in header_lines(run)]
+    parts += [f"- {line}" for line in header_lines(run, primary)]
     if findings:
         parts += ["", "## Findings", ""] + [f"- {line}" for line in findings]
     for table in tables:
@@ -287,7 +290,7 @@ def figure_id(name: str) -> str:
 
 def render_html(run: Run, sections: list[Section], findings: list[str],
                 best: Table | None = None, files: list[str] = (),
-                claims: list[str] = ()) -> str:
+                claims: list[str] = (), primary=()) -> str:
     """One self-contained page: header, links to the run's files, the best
     configurations, the findings, contents, then per experiment its tables and
     right after them its figures (PNG as data: URIs, nothing fetched)."""
@@ -338,7 +341,7 @@ def render_html(run: Run, sections: list[Section], findings: list[str],
                   + "</p>") if links or csvs else ""
     return PAGE.substitute(
         run=esc(str(run.meta.get("run") or "")),
-        header="\n".join(f"<li>{esc(line)}</li>" for line in header_lines(run)),
+        header="\n".join(f"<li>{esc(line)}</li>" for line in header_lines(run, primary)),
         files=files_html,
         best="\n".join(_table_html(best, 2, csv_link=False)) if top and top[0][0] == "best"
         else "",

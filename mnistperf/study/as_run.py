@@ -21,7 +21,7 @@ import json
 
 from mnistperf.config import OFFICIAL_TEST_SIZE, SvmConfig, TrainConfig
 from mnistperf.records import SvmRecord, TrainRecord
-from mnistperf.report.run import Case, Run
+from mnistperf.run import Case, Run
 from mnistperf.study.figures import FIGURES, GPU_NAME, PROTOCOL, Figure
 
 PROFILE = "study"

@@ -30,7 +30,7 @@ from mnistperf.config import DATASET_TITLES
 from mnistperf.experiments.base import CONFIG_KEYS
 from mnistperf.experiments.devices import speedups, table4_records
 from mnistperf.experiments.grid import grid_records
-from mnistperf.report.run import Run
+from mnistperf.run import Run
 from mnistperf.stats import (
     AROUND_POINTS, COMPETITIVE_POINTS, MIN_EFFECT_POINTS, MIN_TIME_EFFECT, MOST,
     SIGNIFICANCE, format_p, pairs, sign_test,

@@ -6,9 +6,10 @@
     write_report(run, out_dir)          # tables.md, CSVs, cases.csv, curves.csv, PNGs,
                                         # index.html
 
-This is the one layer above the experiments; the plugin and the CLI call it.
-It owns what needs the whole registry at once: which experiment each table and
-figure came from, and the best configuration over every training case.
+The composition layer, above the experiments; the run session and the CLI call
+it. It owns what needs the whole registry at once: which experiment each table
+and figure came from (headed by the experiment's `title`), the run header, and
+the best configuration over every training case.
 """
 
 from __future__ import annotations
@@ -17,28 +18,18 @@ import json
 from pathlib import Path
 
 from mnistperf.config import DATASET_TITLES, DATASETS, DEVICES
-from mnistperf.experiments import EXPERIMENTS
+from mnistperf.experiments import EXPERIMENTS, primary_experiments
 from mnistperf.report.figures import caption_of, title_of, to_png
 from mnistperf.report.flat import write_flat
 from mnistperf.report.render import (
-    PageFigure, Section, render_html, render_markdown, render_terminal, write_csv,
+    PageFigure, Section, header_lines, render_html, render_markdown, render_terminal,
+    write_csv,
 )
-from mnistperf.report.run import Run, parse_run
+from mnistperf.run import Run, parse_run
 from mnistperf.study.as_run import is_study, study_run
 from mnistperf.study.claims import claim_lines
 from mnistperf.report.tables import Column, Table, present, value_cell
 from mnistperf.store import CASES, atomic_write, point_latest
-
-
-# Headings of the experiments' parts of the page; an experiment not listed shows its name.
-TITLES = {
-    "grid": "The grid: ResNet-18/50 by batch, optimizer and learning rate",
-    "devices": "CPU vs GPU",
-    "pin_memory": "pin_memory on the DataLoader path",
-    "epochs": "Short vs long training",
-    "pipeline": "Input pipelines",
-    "svm": "SVMs, and classical vs deep",
-}
 
 
 def with_study(run: Run) -> Run:
@@ -81,7 +72,7 @@ def build_sections(run: Run) -> list[Section]:
                               caption=caption_of(fig, name))
                    for name, fig in e.figures(run).items()]
         if tables or figures:
-            sections.append(Section(name=e.name, title=TITLES.get(e.name, e.name),
+            sections.append(Section(name=e.name, title=e.title,
                                     tables=tables, figures=figures))
     return sections
 
@@ -112,8 +103,15 @@ def best_table(run: Run) -> Table:
              f"without evaluation); sizes and epochs differ by profile and experiment")
 
 
+def header(run: Run) -> list[str]:
+    """The run header (profile, sizes, versions, wall time); sizes are the first
+    experiment's of each kind of case."""
+    return header_lines(run, primary_experiments())
+
+
 def markdown(run: Run) -> str:
-    return render_markdown(run, build_tables(run), build_findings(run), _claims(run))
+    return render_markdown(run, build_tables(run), build_findings(run), _claims(run),
+                           primary_experiments())
 
 
 def terminal(run: Run) -> str:
@@ -135,7 +133,8 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     tables = [table for section in sections for table in section.tables]
     written.append(out / "tables.md")
     claims = _claims(run)
-    (out / "tables.md").write_text(render_markdown(run, tables, found, claims))
+    (out / "tables.md").write_text(render_markdown(run, tables, found, claims,
+                                                    primary_experiments()))
     for table in tables:
         write_csv(table, out / f"{table.name}.csv")
         written.append(out / f"{table.name}.csv")
@@ -149,7 +148,7 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     files += [name for name in ("benchmark.json",) if (out / name).is_file()]
     files += ["cases/"] if (out / CASES).is_dir() else []
     (out / "index.html").write_text(render_html(run, sections, found, best_table(run), files,
-                                                claims))
+                                                claims, primary_experiments()))
     written.append(out / "index.html")
     return written
 

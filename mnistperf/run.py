@@ -52,6 +52,13 @@ class Run:
     def machine(self) -> dict:
         return (self.data.get("machine_info") or {}).get("mnistperf") or {}
 
+    def target(self, dataset: str) -> float:
+        """The validation accuracy (%) time-to-target is measured against: the run's
+        own (its `--mnistperf-target-*`), else the default."""
+        from mnistperf.config import DEFAULT_TARGETS
+
+        return float((self.meta.get("targets") or {}).get(dataset, DEFAULT_TARGETS[dataset]))
+
     def records(self, kind: str | None = None) -> list[Record]:
         return [c.record for c in self.cases if kind is None or c.record.kind == kind]
 

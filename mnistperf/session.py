@@ -1,0 +1,359 @@
+"""One run, one owner: `RunSession` names a run, makes its folder, plans resume,
+writes a record per case, tracks progress and events, and ends the run.
+
+    session = RunSession(settings)                 # name known from the start
+    session.open()                                 # results/<profile>-<UTC>/, checked writable
+    session.check_data(configs)                    # the datasets the cases read
+    session.plan_resume(configs)                   # which records are taken, which not, and why
+    session.begin(configs)                         # progress and events.jsonl
+    session.case_started(config) ... session.store(config, bench) ... session.case_ended(...)
+    run = session.finish(machine_info, commit_info, bs_version)   # benchmark.json, tables,
+    for line in session.summary_lines(): print(line)               # findings, claims, page
+
+The pytest plugin's hooks and the Ray driver (`dispatch`) both hold one of these
+and only delegate to it, so a dispatched run ends exactly as a local one does.
+Nothing here imports pytest. Errors the user must act on are `SessionError`,
+one line.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mnistperf import __version__
+from mnistperf.experiments import GROUPS, experiment_of, fixture_of
+from mnistperf.fingerprint import fingerprint, mismatches
+from mnistperf.progress import Sweep, work_units
+from mnistperf.settings import Settings
+from mnistperf.store import (
+    CASES, StoreError, append_event, case_document, config_dict, new_run_dir, read_cases,
+    run_json, runs_of_profile, single_round_stats, write_case,
+)
+
+
+class SessionError(Exception):
+    """Something the user must fix before the run can go on; one line."""
+
+
+@dataclass
+class ResumePlan:
+    """What resume decided: the records taken (case id -> document), the cases it
+    refused with their reasons, and the run they came from."""
+
+    source: Path
+    taken: dict[str, dict] = field(default_factory=dict)
+    refused: dict[str, list[str]] = field(default_factory=dict)
+
+    def lines(self, selected: int) -> list[str]:
+        lines = [f"resume: {len(self.taken)} of {selected} cases taken from {self.source}/, "
+                 f"{selected - len(self.taken)} to run"]
+        by_reason: dict[str, list[str]] = {}
+        for case_id, reasons in self.refused.items():
+            by_reason.setdefault("; ".join(reasons), []).append(case_id)
+        lines += [f"resume: not taken ({reason}): {', '.join(ids)}"
+                  for reason, ids in by_reason.items()]
+        return lines
+
+
+def dataset_of(config) -> str:
+    return getattr(config, "dataset", None) or config.train.dataset
+
+
+class RunSession:
+    def __init__(self, settings: Settings, *, dispatched: bool = False,
+                 threads: int | None = None, warn=None):
+        """`threads`: the torch threads the cases run with when that is not this
+        process's (dispatch's workers), for the machine part of fingerprints;
+        `warn(line)` shows a line at once (the live tracker's warnings)."""
+        self.settings = settings
+        self.dispatched = dispatched
+        self.threads = threads
+        self.started = datetime.now(timezone.utc)
+        self._t0 = time.perf_counter()
+        self.name = f"{settings.profile.name}-{self.started:%Y%m%dT%H%M%SZ}"
+        self.run_dir: Path | None = None
+        self.resume: ResumePlan | None = None
+        self.sweep: Sweep | None = None
+        self.notes: list[str] = []  # one-line notes for the end of the run's output
+        self.run = None  # the finished Run (mnistperf.run.Run)
+        self.status: dict[str, str] = {}  # case id -> the status its record was stored with
+        self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
+        self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
+        self._sigterm = None  # the SIGTERM handler before ours
+        self.warn = warn or (lambda line: None)
+        self.tracker = None  # the live tracker (--mnistperf-track), from open() on
+
+    # ------------------------------------------------------------ before the cases
+
+    def open(self) -> Path:
+        """The run folder, created on first call and checked writable (StoreError)."""
+        if self.run_dir is None:
+            self.run_dir = new_run_dir(self.settings.results_dir, self.name)
+            self.name = self.run_dir.name
+            if self.settings.track:  # the tracker's run starts with the run folder
+                from mnistperf.export.live import LiveTracker
+
+                self.tracker = LiveTracker.start(self.settings.track, self.name,
+                                                 warn=self.warn)
+        return self.run_dir
+
+    def check_data(self, configs) -> None:
+        """Check the datasets the cases read (DatasetNotFoundError, DataFileError, an
+        empty run folder removed first); unknown SHA-256 digests become notes."""
+        from mnistperf.data import DataFileError, DatasetNotFoundError, prepare_dataset
+        from mnistperf.datafiles import file_digests
+
+        for dataset in sorted({dataset_of(c) for c in configs}):
+            try:
+                lines = prepare_dataset(dataset, self.settings.data_root)
+            except (DatasetNotFoundError, DataFileError):
+                self._discard_if_empty()
+                raise
+            self.notes += [f"warning: {line}" for line in lines]
+            self._data[dataset] = file_digests(dataset, self.settings.data_root)
+
+    def fingerprint(self, config) -> dict:
+        """What determines this case's numbers here and now (mnistperf.fingerprint)."""
+        from mnistperf.datafiles import file_digests
+
+        dataset = dataset_of(config)
+        if dataset not in self._data:
+            self._data[dataset] = file_digests(dataset, self.settings.data_root)
+        fp = fingerprint(config, experiment_version=experiment_of(config).version,
+                         repeats=self.settings.repeats, data=self._data[dataset],
+                         threads=self.threads)
+        if config.device != "gpu":  # a CPU case's numbers do not depend on the GPU
+            fp["machine"]["gpu"] = None
+        return fp
+
+    def plan_resume(self, configs) -> ResumePlan | None:
+        """With --mnistperf-resume: the earlier records that may stand for these
+        cases (same configuration and fingerprint), the others with their reasons."""
+        if self.settings.resume is None:
+            return None
+        source = self._resume_source()
+        earlier = {doc["case_id"]: doc for doc in read_cases(source)
+                   if doc.get("status") == "ok"}
+        plan = ResumePlan(source)
+        for config in configs:
+            doc = earlier.get(config.case_id)
+            if doc is None:
+                continue
+            if doc.get("config") != config_dict(config):
+                plan.refused[config.case_id] = ["configuration changed"]
+                continue
+            reasons = mismatches(doc.get("fingerprint"), self.fingerprint(config),
+                                 any_machine=self.settings.resume_any_machine)
+            if reasons:
+                plan.refused[config.case_id] = reasons
+            else:
+                plan.taken[config.case_id] = doc
+        self.resume = plan
+        return plan
+
+    def _resume_source(self) -> Path:
+        settings = self.settings
+        if settings.resume == "":
+            runs = [r for r in runs_of_profile(settings.results_dir, settings.profile.name)
+                    if r.name != self.name]
+            if not runs:
+                raise SessionError(f"--mnistperf-resume: no earlier {settings.profile.name} "
+                                   f"run with case records under {settings.results_dir}/")
+            return runs[-1]
+        source = Path(settings.resume)
+        if not (source / CASES).is_dir():
+            raise SessionError(f"--mnistperf-resume {source}: not a run folder with case "
+                               f"records (no {source / CASES}/)")
+        return source
+
+    def is_resumed(self, config) -> bool:
+        return self.resume is not None and config.case_id in self.resume.taken
+
+    def begin(self, configs) -> None:
+        """Progress over the cases to run, and the run_start event."""
+        configs = list(configs)
+        to_run = [c for c in configs if not self.is_resumed(c)]
+        self.sweep = Sweep({c.case_id: work_units(c, sum(experiment_of(c).rounds(
+            self.settings.repeats))) for c in to_run})
+        self.event("run_start", run=self.name, profile=self.settings.profile.name,
+                   cases=len(configs), to_run=len(to_run), dispatched=self.dispatched)
+
+    # ------------------------------------------------------------ while cases run
+
+    def event(self, name: str, **fields) -> None:
+        if self.run_dir is not None and self.run_dir.is_dir():
+            append_event(self.run_dir, name, **fields)
+
+    def _tracked(self, config) -> bool:
+        return self.sweep is not None and config.case_id in self.sweep.work
+
+    def case_started(self, config) -> str | None:
+        """The progress line of a case about to run (None for one not tracked)."""
+        self._case_t0[config.case_id] = time.perf_counter()
+        self.status.pop(config.case_id, None)
+        if not self._tracked(config):
+            return None
+        self.event("case_start", case_id=config.case_id)
+        return self.sweep.start(config.case_id)
+
+    def seconds(self, config) -> float:
+        """Seconds since the case started (0 before it did)."""
+        t0 = self._case_t0.get(config.case_id)
+        return 0.0 if t0 is None else time.perf_counter() - t0
+
+    def case_ended(self, config) -> str | None:
+        """The progress line of a case that ended, with the status it was stored with
+        ("not run" when it left no record)."""
+        if not self._tracked(config):
+            return None
+        status, seconds = self.status.get(config.case_id, "not run"), self.seconds(config)
+        self.event("case_end", case_id=config.case_id, status=status,
+                   seconds=round(seconds, 3))
+        return self.sweep.end(config.case_id, status, seconds)
+
+    def catch_sigterm(self) -> None:
+        """SIGTERM ends the run the way Ctrl-C does (KeyboardInterrupt): the running
+        case is recorded as interrupted and the run is written from its records.
+        Only from the main thread; `release_sigterm` puts the old handler back."""
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._sigterm = signal.signal(signal.SIGTERM, _interrupt)
+
+    def release_sigterm(self) -> None:
+        import signal
+
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
+            self._sigterm = None
+
+    def store(self, config, bench: dict, *, machine: dict | None = None,
+              traceback: str = "", fp: dict | None = None) -> dict:
+        """Write the case's record now (atomically); `config` None for a benchmark of
+        the user's own that records mnistperf extra_info (never resumed)."""
+        from mnistperf.device import machine_summary
+
+        run_dir = self.open()
+        if config is not None:  # readable params, not pytest-benchmark's UNSERIALIZABLE[...]
+            bench = dict(bench, params={fixture_of(config): config.case_id})
+            fp = fp or self.fingerprint(config)
+        doc = case_document(config=config, benchmark=bench, run=run_dir.name,
+                            version=__version__, machine=machine or machine_summary(),
+                            finished_utc=datetime.now(timezone.utc).isoformat(),
+                            traceback=traceback, fingerprint=fp)
+        self._stored(doc)
+        return doc
+
+    def _stored(self, doc: dict) -> None:
+        write_case(self.open(), doc)
+        self.status[doc["case_id"]] = doc["status"]
+        if self.tracker is not None:
+            self.tracker.on_case_end(doc)
+
+    def epoch(self, case_id: str, round_: int, epoch: int, point: dict) -> None:
+        """A finished epoch (`point`: mnistperf.records.resnet.epoch_point): a line in
+        events.jsonl, and the live tracker for round 1, whose curves the record
+        keeps (round 0 is a warm-up)."""
+        self.event("epoch", case_id=case_id, round=round_, epoch=epoch, **point)
+        if self.tracker is not None and round_ == 1:
+            self.tracker.on_epoch(case_id, epoch, point)
+
+    def store_document(self, doc: dict) -> None:
+        """A document a worker wrote (dispatch), stored as this run's."""
+        self._stored(dict(doc, run=self.open().name))
+
+    def store_resumed(self, config) -> dict:
+        """The earlier record of a resumed case, stored in this run, marked resumed."""
+        old = self.resume.taken[config.case_id]
+        info = dict(old["benchmark"]["extra_info"], resumed=True, resumed_from=old["run"])
+        return self.store(config, dict(old["benchmark"], extra_info=info),
+                          machine=old.get("machine"), fp=old.get("fingerprint"))
+
+    def store_failure(self, config, status: str, message: str, *, name: str,
+                      fullname: str, traceback: str = "") -> dict:
+        """The record of a case that ended without results (error, oom, interrupt),
+        with the time it ran."""
+        from mnistperf.records import failure_record
+
+        info = failure_record(config, status, message).to_extra_info()
+        return self.store(config, bench_entry(config, info, self.seconds(config), name,
+                                              fullname), traceback=traceback)
+
+    # ------------------------------------------------------------ the end
+
+    def meta(self) -> dict:
+        settings = self.settings
+        meta = {
+            "run": self.name, "profile": settings.profile.name, "seed": settings.seed,
+            "repeats": settings.repeats, "targets": dict(settings.targets),
+            "started_utc": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "wall_seconds": round(time.perf_counter() - self._t0, 3),
+        }
+        return dict(meta, dispatched=True) if self.dispatched else meta
+
+    def finish(self, machine_info: dict, commit_info: dict | None = None,
+               bs_version: str = ""):
+        """benchmark.json, tables, figures, findings, the study's claims, the page and
+        results/latest, from the run's records; the Run, or None when no case left
+        a record (the empty folder is removed)."""
+        from mnistperf.run import load_run
+        from mnistperf.suite.compose import save_run
+
+        if self.run_dir is None:
+            return None
+        docs = read_cases(self.run_dir)
+        if not docs:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            return None
+        statuses = sorted({d["status"] for d in docs})
+        self.event("run_end", cases=len(docs),
+                   statuses={s: sum(d["status"] == s for d in docs) for s in statuses})
+        data = run_json(docs, machine_info, commit_info or {}, self.meta(),
+                        datetime.now(timezone.utc).isoformat(), bs_version)
+        try:
+            self.run = save_run(self.run_dir, json.dumps(data, ensure_ascii=True, indent=4,
+                                                         default=str))
+        except StoreError as exc:  # results/latest is the user's file: the run is kept
+            self.notes.append(str(exc))
+            self.run = load_run(self.run_dir)
+        if self.tracker is not None:
+            self.tracker.close(self.run, self.run_dir)
+        return self.run
+
+    def summary_lines(self) -> list[str]:
+        """The run header, tables, findings and claims, and where the files are."""
+        from mnistperf.suite.compose import header, terminal
+
+        if self.run is None:
+            return []
+        return [*header(self.run), terminal(self.run), "",
+                f"mnistperf: wrote {self.run_dir}/ (cases/, tables.md, CSVs, figures, "
+                f"index.html, benchmark.json, events.jsonl)"]
+
+    def _discard_if_empty(self) -> None:
+        if self.run_dir is not None and self.run_dir.is_dir() \
+                and not any((self.run_dir / CASES).iterdir()):
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
+
+
+def _interrupt(signum, frame):
+    import signal
+
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def bench_entry(config, extra_info: dict, seconds: float | None, name: str,
+                fullname: str) -> dict:
+    """pytest-benchmark's entry for a case it has no stats of (failed, or timing
+    disabled): the time the case ran, or no stats at all."""
+    return {"group": GROUPS[fixture_of(config)], "name": name, "fullname": fullname,
+            "params": {fixture_of(config): config.case_id}, "param": config.case_id,
+            "extra_info": extra_info, "options": {},
+            "stats": None if seconds is None else single_round_stats(seconds)}
