@@ -9,7 +9,8 @@ experiment runs comes from `mnistperf.experiments`.
 
     >>> TrainConfig(dataset="mnist", model="resnet18", batch_size=16, optimizer="sgd",
     ...             lr=1e-3, epochs=1, device="cpu", profile="smoke", train_size=512,
-    ...             val_size=256, test_size=512, official_test_size=512).case_id
+    ...             val_size=256, test_size=512, official_test_size=512,
+    ...             experiment="mine").case_id
     'mnist-resnet18-bs16-sgd-lr0.001-e1-cpu'
 """
 
@@ -91,6 +92,7 @@ class TrainConfig:
     val_size: int
     test_size: int
     official_test_size: int
+    experiment: str  # the experiment (mnistperf.experiments) the case belongs to
     input_size: int = 28
     channels: int = 1
     amp: bool = False
@@ -104,7 +106,6 @@ class TrainConfig:
     momentum: float = 0.0
     compile: str = ""  # torch.compile backend ("inductor", "aot_eager"); "" = eager
     extra_tokens: tuple[str, ...] = ()  # an experiment's own id tokens (e.g. 'pin')
-    experiment: str = "grid"  # the experiment (mnistperf.experiments) the case belongs to
     checkpoint_epochs: tuple[int, ...] = ()  # also evaluate the test sets after these epochs
 
     def __post_init__(self):
@@ -155,6 +156,7 @@ class SvmConfig:
     profile: str
     train_size: int
     test_size: int
+    experiment: str  # the experiment (mnistperf.experiments) the case belongs to
     device: str = "cpu"
     C: float = 1.0
     gamma: str | float = "scale"

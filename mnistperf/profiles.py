@@ -2,7 +2,7 @@
 
     profile = get_profile("quick")
     config = train_config(profile, dataset="mnist", model="resnet18", batch_size=16,
-                          optimizer="adam", lr=1e-3, device="cpu")
+                          optimizer="adam", lr=1e-3, device="cpu", experiment="mine")
 
 A `Profile` holds the sizes every experiment reads (subset sizes, epochs, input
 geometry, SVM and pipeline sizes); `train_config` turns a profile and the
@@ -136,7 +136,7 @@ def get_profile(name: str) -> Profile:
 
 
 def train_config(profile: Profile, *, dataset: str, model: str, batch_size: int,
-                 optimizer: str, lr: float, device: str, seed: int = 0,
+                 optimizer: str, lr: float, device: str, experiment: str, seed: int = 0,
                  **overrides) -> TrainConfig:
     """A TrainConfig sized by `profile`; keyword overrides win over the profile."""
     fields = dict(
@@ -147,6 +147,7 @@ def train_config(profile: Profile, *, dataset: str, model: str, batch_size: int,
         lr=lr,
         epochs=profile.epochs,
         device=device,
+        experiment=experiment,
         profile=profile.name,
         train_size=profile.train_size_for(model),
         val_size=profile.val_size,

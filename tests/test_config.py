@@ -26,7 +26,7 @@ def test_quick_profile_sizes_ids_and_resnet50_subset():
 def test_paper_profile_is_the_seed_protocol_with_amp_on_gpu_only():
     paper = get_profile("paper")
     gpu = train_config(paper, dataset="fashion", model="resnet18", batch_size=16,
-                       optimizer="adam", lr=1e-3, device="gpu")
+                       optimizer="adam", lr=1e-3, device="gpu", experiment="grid")
     cpu = gpu.replace(device="cpu", amp=False)
     assert (gpu.train_size, gpu.val_size, gpu.test_size) == (42000, 6000, 12000)
     assert (gpu.epochs, gpu.input_size, gpu.channels, gpu.amp) == (10, 224, 3, True)
@@ -46,10 +46,10 @@ def test_unknown_profile_and_values_name_the_allowed_ones():
     with pytest.raises(ConfigError, match="optimizer='rmsprop' is not supported; choose one "
                                           "of: sgd, adam"):
         train_config(get_profile("smoke"), dataset="mnist", model="resnet18", batch_size=16,
-                     optimizer="rmsprop", lr=1e-3, device="cpu")
+                     optimizer="rmsprop", lr=1e-3, device="cpu", experiment="grid")
     with pytest.raises(ConfigError, match="batch_size must be at least 1, got 0"):
         train_config(get_profile("smoke"), dataset="mnist", model="resnet18", batch_size=0,
-                     optimizer="sgd", lr=1e-3, device="cpu")
+                     optimizer="sgd", lr=1e-3, device="cpu", experiment="grid")
 
 
 @pytest.mark.parametrize("name", ["smoke", "quick", "paper"])

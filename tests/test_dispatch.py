@@ -239,3 +239,71 @@ def test_the_rest_of_the_package_never_imports_ray():
     code = ("import sys, mnistperf.__main__, mnistperf.plugin, mnistperf.suite.compose;"
             "sys.exit('ray' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+class _RayInterrupted:
+    """Just enough of Ray for `_run_all`: tasks are submitted, then Ctrl-C arrives
+    while the driver waits for the first of them."""
+
+    def __init__(self):
+        self.cancelled = []
+
+    def remote(self, function):
+        class Task:
+            def options(self, **kwargs):
+                return self
+
+            def remote(self, nodeid, *args):
+                return f"ref:{nodeid}"
+
+        return Task()
+
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+
+    def wait(self, pending, num_returns):
+        raise KeyboardInterrupt
+
+    def cancel(self, ref, force):
+        self.cancelled.append(ref)
+
+
+def test_ctrl_c_records_every_unfinished_dispatched_case_as_interrupted(tmp_path, data_root,
+                                                                        capsys):
+    from types import SimpleNamespace
+
+    from mnistperf.dispatch import _finish, _run_all
+    from mnistperf.dispatch.collect import Task
+    from mnistperf.experiments.grid import cases
+    from mnistperf.profiles import get_profile
+    from mnistperf.session import RunSession
+    from mnistperf.settings import resolve_settings
+    from mnistperf.store import read_cases
+
+    settings = resolve_settings(profile="smoke", data=str(data_root), seed=0, repeats=1,
+                                results=str(tmp_path), compile="", targets={})
+    configs = cases(get_profile("smoke"))[:2]
+    tasks = [Task(f"benchmarks/test_resnet_grid.py::test_train[{c.case_id}]", c.case_id, c,
+                  False) for c in configs]
+    session = RunSession(settings, dispatched=True)
+    session.open()
+    session.begin(configs)
+    ray = _RayInterrupted()
+    args = SimpleNamespace(gpus_per_case=1.0, cpus_per_case=1.0, max_retries=0)
+    selection = SimpleNamespace(settings=settings, options=[], rootpath=tmp_path)
+    assert _run_all(ray, args, selection, tasks, session) == 0
+    assert ray.cancelled == [f"ref:{t.nodeid}" for t in tasks]
+    assert "dispatch: interrupted; 2 cases did not finish (recorded as interrupted)" \
+        in capsys.readouterr().out
+    docs = {d["case_id"]: d for d in read_cases(session.run_dir)}
+    assert sorted(docs) == sorted(c.case_id for c in configs)
+    for task in tasks:
+        info = docs[task.case_id]["benchmark"]["extra_info"]
+        assert (info["status"], info["message"]) == (
+            "interrupted", "interrupted (SIGINT) while dispatched")
+        assert docs[task.case_id]["benchmark"]["fullname"] == task.nodeid
+    assert _finish(session, 0) == 0
+    assert "| interrupted" in (session.run_dir / "tables.md").read_text()
+    ends = [json.loads(line) for line in (session.run_dir / "events.jsonl").read_text()
+            .splitlines() if '"case_end"' in line]
+    assert [e["status"] for e in ends] == ["interrupted", "interrupted"]

@@ -266,3 +266,23 @@ def test_progress_says_case_n_of_m_with_an_estimate_and_logs_events(bench_projec
     assert any(e["event"] == "progress" and e["message"].startswith("epoch 1/1 loss")
                for e in events)
 
+
+
+def test_a_fully_resumed_run_still_writes_pytest_benchmarks_json_with_every_case(
+        bench_project):
+    k = "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu and not pin and not pipe"
+    result, first = _smoke_run(bench_project, k, "-W", "error::UserWarning")
+    result.assert_outcomes(passed=1)
+    (trained,) = first["benchmarks"]
+    result, report = _smoke_run(bench_project, k, "--mnistperf-resume", "--benchmark-autosave")
+    result.assert_outcomes(passed=1)
+    assert "Not saving anything" not in result.stdout.str() + result.stderr.str()
+    assert "Benchmark fixture was not used" not in result.stdout.str() + result.stderr.str()
+    (bench,) = report["benchmarks"]
+    case_id = "mnist-resnet18-bs32-sgd-lr0.001-e1-cpu"
+    assert bench["params"] == {"train_case": case_id} and bench["param"] == case_id
+    assert bench["extra_info"]["resumed"] is True
+    assert bench["stats"] == trained["stats"]  # the recorded stats, not new ones
+    assert bench["extra_info"]["test_accuracy"] == trained["extra_info"]["test_accuracy"]
+    (saved,) = (bench_project.path / ".benchmarks").rglob("*.json")
+    assert [b["param"] for b in json.loads(saved.read_text())["benchmarks"]] == [case_id]

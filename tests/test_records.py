@@ -36,7 +36,8 @@ def test_timed_rounds_count_every_round_in_measured_seconds():
     from mnistperf.train import RunResult
 
     config = train_config(get_profile("smoke"), dataset="fashion", model="resnet18",
-                          batch_size=16, optimizer="adam", lr=1e-3, device="cpu")
+                          batch_size=16, optimizer="adam", lr=1e-3, device="cpu",
+                          experiment="pin_memory")
 
     def result(train, evaluation):
         return RunResult(train_seconds=train, eval_seconds=evaluation, images_trained=512,

@@ -15,7 +15,7 @@ from mnistperf.svm import evaluate_svm, fit_svm, flatten, make_svc, svm_data, sv
 
 def _config(**overrides):
     fields = dict(dataset="mnist", kernel="rbf", backend="sklearn", profile="test",
-                  train_size=2000, test_size=1000)
+                  train_size=2000, test_size=1000, experiment="svm")
     fields.update(overrides)
     return SvmConfig(**fields)
 

@@ -14,7 +14,7 @@ CPU = torch.device("cpu")
 def _config(**overrides):
     base = dict(dataset="mnist", model="resnet18", batch_size=32, optimizer="adam", lr=1e-3,
                 device="cpu", train_size=2000, val_size=500, test_size=1000,
-                official_test_size=1000, epochs=1)
+                official_test_size=1000, epochs=1, experiment="grid")
     base.update(overrides)
     return train_config(get_profile("smoke"), **base)
 

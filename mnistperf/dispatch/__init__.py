@@ -235,7 +235,7 @@ def _run_all(ray, args, selection: Selection, todo: list[Task], session) -> int:
             ray.cancel(ref, force=True)
             task = refs[ref][0]
             session.store_failure(task.config, "interrupted",
-                                  f"interrupted ({exc or 'SIGINT'}) while dispatched",
+                                  f"interrupted ({str(exc) or 'SIGINT'}) while dispatched",
                                   name=task.nodeid.split("::")[-1], fullname=task.nodeid)
             session.case_ended(task.config)
         print(f"dispatch: interrupted; {len(pending)} cases did not finish (recorded as "

@@ -46,17 +46,9 @@ def get_experiment(name: str) -> Experiment:
 
 
 def experiment_of(config) -> Experiment:
-    """The experiment a TrainConfig, PipelineConfig or SvmConfig belongs to: the one
-    its `experiment` field names, else the first of the registry whose cases are
-    of its kind."""
-    from mnistperf.config import PipelineConfig
-
-    own = config.train if isinstance(config, PipelineConfig) else config
-    name = getattr(own, "experiment", None)
-    if name is not None:
-        return get_experiment(name)
-    fixture = fixture_of(config)
-    return next(e for e in EXPERIMENTS if e.fixture == fixture)
+    """The experiment a TrainConfig, PipelineConfig or SvmConfig belongs to (the one
+    its `experiment` field names)."""
+    return get_experiment(getattr(config, "train", config).experiment)
 
 
 def fixture_of(config) -> str:

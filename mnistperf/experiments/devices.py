@@ -33,7 +33,8 @@ TABLE4 = dict(dataset="fashion", batch_size=16, lr=1e-3)
 
 def cases(profile: Profile, seed: int = 0):
     return [
-        train_config(profile, **TABLE4, model=m, optimizer=o, device=d, seed=seed)
+        train_config(profile, **TABLE4, model=m, optimizer=o, device=d, seed=seed,
+                     experiment="grid")  # the grid's own cases
         for m, o, d in product(MODELS, OPTIMIZERS, DEVICES)
     ]
 

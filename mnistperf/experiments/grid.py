@@ -32,7 +32,7 @@ from mnistperf.stats import MIN_EFFECT_POINTS, SIGNIFICANCE, format_p, pairs, si
 def cases(profile: Profile, seed: int = 0):
     return [
         train_config(profile, dataset=d, model=m, batch_size=b, optimizer=o, lr=lr,
-                     device=dev, seed=seed)
+                     device=dev, experiment="grid", seed=seed)
         for d, m, b, o, lr, dev in product(
             DATASETS, MODELS, BATCH_SIZES, OPTIMIZERS, LEARNING_RATES, DEVICES
         )

@@ -99,7 +99,7 @@ def pytest_runtest_protocol(item, nextitem):
         if case.config.case_id not in run.status:
             _forget_benchmark(item)
             run.store_failure(case.config, "interrupted",
-                              f"interrupted ({exc or 'SIGINT'}) while running",
+                              f"interrupted ({str(exc) or 'SIGINT'}) while running",
                               name=item.name, fullname=item.nodeid)
         raise
     finally:

@@ -66,7 +66,7 @@ class PipelineRecord(Record):
     def config_fields(case: "PipelineConfig") -> dict:
         """The fields a PipelineConfig fixes (but `steps`), for every record of it."""
         t = case.train
-        return dict(case_id=case.case_id, experiment="pipeline", pipeline=case.pipeline,
+        return dict(case_id=case.case_id, experiment=t.experiment, pipeline=case.pipeline,
                     dataset=t.dataset, model=t.model, batch_size=t.batch_size,
                     optimizer=t.optimizer, lr=t.lr, device=t.device, amp=t.amp,
                     compile=t.compile, loader=t.loader, num_workers=t.num_workers,

@@ -49,7 +49,7 @@ class SvmRecord(Record):
     @staticmethod
     def config_fields(config: "SvmConfig") -> dict:
         """The fields an SvmConfig fixes, for every record of it (failed ones too)."""
-        return dict(case_id=config.case_id, experiment="svm", dataset=config.dataset,
+        return dict(case_id=config.case_id, experiment=config.experiment, dataset=config.dataset,
                     kernel=config.kernel, backend=config.backend, device=config.device,
                     C=config.C, gamma=config.gamma, degree=config.degree, seed=config.seed,
                     profile=config.profile, train_size=config.train_size,

@@ -44,7 +44,8 @@ def _train_config(fig: Figure) -> TrainConfig:
 
 def _svm_config(fig: Figure) -> SvmConfig:
     return SvmConfig(**fig.settings, profile=PROFILE, train_size=PROTOCOL["train_size"],
-                     test_size=PROTOCOL["test_size"], score_all_training_images=True)
+                     test_size=PROTOCOL["test_size"], score_all_training_images=True,
+                     experiment=fig.experiment)
 
 
 def _source(figures: list[Figure]) -> str:

@@ -18,7 +18,8 @@ import json
 from pathlib import Path
 
 from mnistperf.config import DATASET_TITLES, DATASETS, DEVICES
-from mnistperf.experiments import EXPERIMENTS, primary_experiments
+from mnistperf import experiments as registry
+from mnistperf.experiments import primary_experiments
 from mnistperf.report.figures import caption_of, title_of, to_png
 from mnistperf.report.flat import write_flat
 from mnistperf.report.render import (
@@ -47,26 +48,26 @@ def _claims(run: Run) -> list[str]:
 
 def build_tables(run: Run) -> list[Table]:
     run = with_study(run)
-    return [table for e in EXPERIMENTS for table in e.tables(run)]
+    return [table for e in registry.EXPERIMENTS for table in e.tables(run)]
 
 
 def build_figures(run: Run) -> dict:
     """{file name: matplotlib Figure} of every experiment."""
     out = {}
-    for e in EXPERIMENTS:
+    for e in registry.EXPERIMENTS:
         out.update(e.figures(run))
     return out
 
 
 def build_findings(run: Run) -> list[str]:
-    return [line for e in EXPERIMENTS for line in e.findings(run)]
+    return [line for e in registry.EXPERIMENTS for line in e.findings(run)]
 
 
 def build_sections(run: Run) -> list[Section]:
     """Per experiment with output, in registry order: its tables and its figures
     (rendered to PNG, with title and caption)."""
     run, sections = with_study(run), []
-    for e in EXPERIMENTS:
+    for e in registry.EXPERIMENTS:
         tables = e.tables(run)
         figures = [PageFigure(name=name, png=to_png(fig), title=title_of(fig, name),
                               caption=caption_of(fig, name))
