@@ -4,9 +4,10 @@
     config = train_config(profile, dataset="mnist", model="resnet18", batch_size=16,
                           optimizer="adam", lr=1e-3, device="cpu", experiment="mine")
 
-A `Profile` holds the sizes every experiment reads (subset sizes, epochs, input
-geometry, SVM and pipeline sizes); `train_config` turns a profile and the
-configuration fields into a `TrainConfig`. Subsets are the first N images of
+A `Profile` holds only the sizes every experiment shares (subset sizes, epochs,
+input geometry, AMP, DataLoader workers); an experiment's own sizes per profile
+live in its module (mnistperf.experiments). `train_config` turns a profile and
+the configuration fields into a `TrainConfig`. Subsets are the first N images of
 each seeded split part, so a smaller profile sees a subset of a larger one.
 """
 
@@ -22,7 +23,7 @@ class Profile:
     """How big a run is. Sizes are taken from the front of each seeded split part.
 
     `train_size` maps model name -> training images. Every profile gives both models
-    the same images, and the SVMs the networks' images (`svm_train_size`), so that a
+    the same images (and the SVM experiment takes the networks' images), so that a
     comparison of depth or of classical vs deep never measures the data instead.
     """
 
@@ -37,18 +38,7 @@ class Profile:
     channels: int
     amp: bool  # fp16 autocast on CUDA; CPU cases never enable it from a profile
     eval_batch_size: int
-    svm_train_size: int
-    svm_test_size: int
     num_workers: int  # DataLoader workers for the cases that use the DataLoader path
-    # The 10-vs-20-epoch experiment: (short, long) epochs and its training images.
-    epochs_compare: tuple[int, int]
-    epochs_train_size: int
-    # The pipeline comparison: timed training steps per input size, after warm-up.
-    pipeline_steps: tuple[tuple[int, int], ...]
-    pipeline_warmup: int
-    # Epochs per round of the pin_memory experiment: its question is speed, so it
-    # runs several rounds of the same work, shorter than the grid's in small profiles.
-    pin_epochs: int
 
     def train_size_for(self, model: str) -> int:
         return dict(self.train_size)[model]
@@ -69,14 +59,7 @@ PROFILES: dict[str, Profile] = {
             channels=1,
             amp=False,
             eval_batch_size=256,
-            svm_train_size=512,
-            svm_test_size=512,
             num_workers=0,
-            epochs_compare=(2, 4),
-            epochs_train_size=256,
-            pipeline_steps=((28, 8), (224, 2)),
-            pipeline_warmup=1,
-            pin_epochs=1,
         ),
         Profile(
             name="quick",
@@ -93,14 +76,7 @@ PROFILES: dict[str, Profile] = {
             channels=1,
             amp=False,
             eval_batch_size=512,
-            svm_train_size=1_400,
-            svm_test_size=1_000,
             num_workers=2,
-            epochs_compare=(10, 20),
-            epochs_train_size=500,
-            pipeline_steps=((28, 40), (224, 2)),
-            pipeline_warmup=1,
-            pin_epochs=1,
         ),
         Profile(
             name="paper",
@@ -117,14 +93,7 @@ PROFILES: dict[str, Profile] = {
             channels=3,
             amp=True,
             eval_batch_size=512,
-            svm_train_size=SPLIT_SIZES[0],
-            svm_test_size=SPLIT_SIZES[2],
             num_workers=4,
-            epochs_compare=(10, 20),
-            epochs_train_size=SPLIT_SIZES[0],
-            pipeline_steps=((28, 200), (224, 100)),
-            pipeline_warmup=10,
-            pin_epochs=10,
         ),
     )
 }

@@ -4,7 +4,8 @@
     result = train(config, batches, device, progress=print)
     result.test_accuracy, result.val_accuracy, result.status
 
-SGD uses the config's momentum (the study does not state it), Adam torch's defaults. AMP: fp16 autocast with a GradScaler on CUDA;
+SGD and Adam take the config's optimizer options (momentum: the study does not
+state it), else torch's defaults. AMP: fp16 autocast with a GradScaler on CUDA;
 on a CPU, `amp=True` means bf16 autocast (no scaler needed), and no profile
 turns it on there. Each epoch records train loss, train accuracy (on the fly,
 in train mode), validation accuracy and seconds; at the end the model is
@@ -73,12 +74,16 @@ class RunResult:
         return self.images_trained / self.train_seconds
 
 
-def make_optimizer(name: str, params, lr: float, momentum: float = 0.0):
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    raise ValueError(f"optimizer={name!r} is not supported; choose one of: sgd, adam")
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+
+def make_optimizer(name: str, params, lr: float, options: dict | None = None):
+    """torch's optimizer `name` with `lr` and the case's optimizer options
+    (config.OPTIMIZER_OPTIONS: momentum, weight_decay) as keywords."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r} is not supported; choose one of: "
+                         + ", ".join(OPTIMIZERS))
+    return OPTIMIZERS[name](params, lr=lr, **(options or {}))
 
 
 def amp_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
@@ -118,7 +123,7 @@ class TrainSetup:
         self.model = model
         self.forward = torch.compile(model, backend=config.compile) if config.compile else model
         self.optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr,
-                                        config.momentum)
+                                        dict(config.optimizer_options))
         self.dtype = amp_dtype(config, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
         self.criterion = nn.CrossEntropyLoss()

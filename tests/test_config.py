@@ -62,3 +62,33 @@ def test_every_model_and_the_svms_train_on_the_same_images(name):
     # One size and one seed: the first N images of the same seeded split part.
     assert len(sizes) == 1
     assert sizes == {({"smoke": 512, "quick": 1400, "paper": 42000}[name], 0)}
+
+
+def test_optimizer_options_add_id_tokens_only_when_not_default():
+    base = train_config(get_profile("smoke"), dataset="mnist", model="resnet18", batch_size=16,
+                        optimizer="sgd", lr=1e-3, device="cpu", experiment="grid")
+    assert base.with_options(momentum=0.0).case_id == "mnist-resnet18-bs16-sgd-lr0.001-e1-cpu"
+    sgd = base.with_options(momentum=0.9)
+    assert sgd.case_id == "mnist-resnet18-bs16-sgd-lr0.001-m0.9-e1-cpu"  # the contract's id
+    assert (sgd.momentum, sgd.optimizer_options) == (0.9, (("momentum", 0.9),))
+    both = sgd.with_options(weight_decay=5e-4)
+    assert both.case_id == "mnist-resnet18-bs16-sgd-lr0.001-m0.9-wd0.0005-e1-cpu"
+    adam = base.replace(optimizer="adam").with_options(weight_decay=1e-4)
+    assert adam.case_id == "mnist-resnet18-bs16-adam-lr0.001-wd0.0001-e1-cpu"
+    with pytest.raises(ConfigError, match="^optimizer option momentum applies to sgd only, "
+                                          "not adam$"):
+        adam.with_options(momentum=0.9)
+    with pytest.raises(ConfigError, match="^optimizer option='nesterov' is not supported; "
+                                          "choose one of: momentum, weight_decay$"):
+        base.replace(optimizer_options=(("nesterov", 1.0),))
+
+
+def test_the_optimizer_gets_the_options_as_keywords():
+    import torch
+
+    from mnistperf.train import make_optimizer
+
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    sgd = make_optimizer("sgd", params, 0.1, {"momentum": 0.9, "weight_decay": 0.01})
+    assert (sgd.defaults["momentum"], sgd.defaults["weight_decay"]) == (0.9, 0.01)
+    assert make_optimizer("adam", params, 0.1).defaults["weight_decay"] == 0

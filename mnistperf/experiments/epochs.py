@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import statistics
 
-from mnistperf.config import DATASET_TITLES, DATASETS, DEVICES, MODEL_TITLES, format_lr
+from mnistperf.config import (
+    DATASET_TITLES, DATASETS, DEVICES, MODEL_TITLES, SPLIT_SIZES, format_lr,
+)
 from mnistperf.experiments.base import Experiment
 from mnistperf.profiles import Profile, train_config
 from mnistperf.report.figures import accuracy_axis, new_figure, plot_curve, set_caption
@@ -19,13 +21,15 @@ from mnistperf.stats import MIN_EFFECT_POINTS, SIGNIFICANCE, format_p, sign_test
 
 BASES = tuple(dict(dataset=d, model="resnet18", batch_size=16, optimizer="adam", lr=1e-3)
               for d in DATASETS)
+# Per profile: (short, long) epochs, and the training images of the long run.
+SIZES = {"smoke": ((2, 4), 256), "quick": ((10, 20), 500), "paper": ((10, 20), SPLIT_SIZES[0])}
 
 
 def cases(profile: Profile, seed: int = 0):
-    short, long = profile.epochs_compare
+    (short, long), train_size = SIZES[profile.name]
     return [
         train_config(profile, **base, device=device, seed=seed, epochs=long,
-                     train_size=profile.epochs_train_size, experiment="epochs",
+                     train_size=train_size, experiment="epochs",
                      checkpoint_epochs=(short,))
         for base in BASES for device in DEVICES
     ]

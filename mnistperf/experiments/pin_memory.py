@@ -18,12 +18,15 @@ from mnistperf.report.tables import Column, Table, present, unavailable, value_c
 from mnistperf.stats import MIN_TIME_EFFECT, pairs
 
 BASE = dict(dataset="fashion", model="resnet18", batch_size=16, optimizer="adam", lr=1e-3)
+# Epochs per round, per profile: the question is speed, so each case runs several
+# rounds of the same work, shorter than the grid's in the small profiles.
+EPOCHS = {"smoke": 1, "quick": 1, "paper": 10}
 
 
 def cases(profile: Profile, seed: int = 0):
     return [
         train_config(profile, **BASE, device=device, seed=seed, loader="dataloader",
-                     epochs=profile.pin_epochs,
+                     epochs=EPOCHS[profile.name],
                      pin_memory=pin, num_workers=profile.num_workers,
                      experiment="pin_memory",
                      extra_tokens=("dataloader", "pin" if pin else "nopin"))

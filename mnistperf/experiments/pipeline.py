@@ -20,11 +20,15 @@ from mnistperf.report.figures import bar_panels, set_caption
 from mnistperf.report.tables import Column, Table, present, unavailable, value_cell
 
 BASE = dict(dataset="fashion", model="resnet18", optimizer="adam", lr=1e-3)
+# Per profile: timed training steps per input size, and the warm-up steps before them.
+STEPS = {"smoke": (((28, 8), (224, 2)), 1), "quick": (((28, 40), (224, 2)), 1),
+         "paper": (((28, 200), (224, 100)), 10)}
 
 
 def cases(profile: Profile, seed: int = 0):
     out = []
-    for (size, steps), bs, device, pipe in product(profile.pipeline_steps, BATCH_SIZES,
+    steps_per_size, warmup = STEPS[profile.name]
+    for (size, steps), bs, device, pipe in product(steps_per_size, BATCH_SIZES,
                                                    DEVICES, PIPELINES):
         train = train_config(
             profile, **BASE, batch_size=bs, device=device, seed=seed,
@@ -33,10 +37,10 @@ def cases(profile: Profile, seed: int = 0):
             num_workers=profile.num_workers if pipe == "study" else 0,
             pin_memory=pipe == "study" and device == "gpu",
             train_size=max(profile.train_size_for("resnet18"),
-                           bs * (steps + profile.pipeline_warmup)),
+                           bs * (steps + warmup)),
             experiment="pipeline")
         out.append(PipelineConfig(train=train, pipeline=pipe, steps=steps,
-                                  warmup=profile.pipeline_warmup))
+                                  warmup=warmup))
     return out
 
 

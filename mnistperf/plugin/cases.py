@@ -46,7 +46,7 @@ def case_params(configs, settings: Settings | None = None, reuses_grid: bool = F
     params = []
     for c in configs:
         if settings is not None and isinstance(c, TrainConfig) and c.optimizer == "sgd":
-            c = c.replace(momentum=settings.momentum)
+            c = c.with_options(momentum=settings.momentum)
         if settings is not None and settings.compile:
             if isinstance(c, TrainConfig):
                 c = c.replace(compile=settings.compile)

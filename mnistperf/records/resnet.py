@@ -45,6 +45,7 @@ class TrainRecord(Record):
     optimizer: str
     lr: float
     momentum: float | None = None
+    optimizer_options: dict = field(default_factory=dict)  # the non-default ones
     epochs: int
     epochs_run: int | None = None
     amp: bool = False
@@ -127,6 +128,7 @@ class TrainRecord(Record):
             case_id=config.case_id, experiment=config.experiment, dataset=config.dataset,
             model=config.model, batch_size=config.batch_size, optimizer=config.optimizer,
             lr=config.lr, momentum=config.momentum if config.optimizer == "sgd" else None,
+            optimizer_options=dict(config.optimizer_options),
             epochs=config.epochs, device=config.device, amp=config.amp,
             pin_memory=config.pin_memory, loader=config.loader,
             num_workers=config.num_workers, input_size=config.input_size,
