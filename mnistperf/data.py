@@ -3,9 +3,10 @@
     root = resolve_root(cli_value)              # --mnistperf-data, MNISTPERF_DATA, ./data
     warnings = prepare_dataset("fashion", root) # download if missing, check the files
     raw = load_raw("fashion", root)             # uint8 tensors, checked and decoded once
-    split = make_split(raw, seed=0, sizes=...)  # 42,000 / 6,000 / 12,000 (+ official test)
+    split = make_split(raw, seed=0, train_size=42_000)   # 42,000 / 6,000 / 12,000
+                                                         # (+ the official test set)
     tensors = TensorBatches(split, device, input_size=28, channels=1)   # fast path
-    loaders = LoaderBatches(split, input_size=224, channels=3, num_workers=2,
+    loaders = LoaderBatches(split, device, input_size=224, channels=3, num_workers=2,
                             pin_memory=True)   # the study's DataLoader path
 
 Both paths yield `(images, labels)` on the requested device, images normalised

@@ -200,14 +200,6 @@ def _measure_throughput(config, batches, device, steps, warmup) -> ThroughputRes
     return result
 
 
-def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
-    return {
-        "test_accuracy": evaluate(model, batches, "test", config.eval_batch_size, device, dtype),
-        "official_test_accuracy": evaluate(model, batches, "official_test",
-                                           config.eval_batch_size, device, dtype),
-    }
-
-
 def train(config: TrainConfig, batches, device: torch.device,
           progress: Callable[[str], None] | None = None,
           deadline: float | None = None,
@@ -230,26 +222,45 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
 
 
-def _train(config, batches, device, progress, result: RunResult, deadline,
-           on_epoch=None) -> None:
-    torch.manual_seed(config.seed)
-    setup = TrainSetup(config, device)
-    model, step_fn, dtype = setup.model, setup.step, setup.dtype
-    result.params = count_params(model)
-    result.amp_dtype = str(dtype).replace("torch.", "") if dtype else None
-    order = torch.Generator().manual_seed(config.seed + 1)
-    steps_per_epoch = -(-config.train_size // config.batch_size)
-    last_line = time.perf_counter()
+class _Run:
+    """One training run in progress: the model and its step, the batch order, the
+    result being filled, and where to report progress."""
 
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        loss_sum = torch.zeros((), device=device)
+    def __init__(self, config, batches, device, progress, result: RunResult, deadline,
+                 on_epoch=None):
+        torch.manual_seed(config.seed)
+        self.setup = TrainSetup(config, device)
+        self.config, self.batches, self.device = config, batches, device
+        self.progress = progress or (lambda message: None)
+        self.result, self.deadline = result, deadline
+        self.on_epoch = on_epoch or (lambda epoch, values: None)
+        self.order = torch.Generator().manual_seed(config.seed + 1)
+        self.steps_per_epoch = -(-config.train_size // config.batch_size)
+        self.last_line = time.perf_counter()
+        result.params = count_params(self.setup.model)
+        dtype = self.setup.dtype
+        result.amp_dtype = str(dtype).replace("torch.", "") if dtype else None
+
+    def evaluate(self, part: str) -> float:
+        return evaluate(self.setup.model, self.batches, part, self.config.eval_batch_size,
+                        self.device, self.setup.dtype)
+
+    def test_accuracies(self) -> dict[str, float]:
+        return {"test_accuracy": self.evaluate("test"),
+                "official_test_accuracy": self.evaluate("official_test")}
+
+    def epoch(self, epoch: int) -> tuple[float, int, int]:
+        """Train one epoch: (its seconds, images seen, correct predictions); the loss
+        sum stays in `self.loss_sum`. Stops early on a non-finite loss
+        (checked every DIVERGENCE_CHECK_STEPS) or past the deadline (status timeout)."""
+        config, result, device = self.config, self.result, self.device
+        self.setup.model.train()
+        self.loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
-        seen = 0
+        seen = step = 0
         with DeviceClock(device) as clock:
-            batch_iter = batches.batches("train", config.batch_size, shuffle=True,
-                                         generator=order)
-            step = 0
+            batch_iter = self.batches.batches("train", config.batch_size, shuffle=True,
+                                              generator=self.order)
             while True:
                 waited = time.perf_counter()
                 batch = next(batch_iter, None)
@@ -257,71 +268,85 @@ def _train(config, batches, device, progress, result: RunResult, deadline,
                 if batch is None:
                     break
                 images, labels = batch
-                loss, logits = step_fn(images, labels)
-                loss_sum += loss.detach() * len(labels)
+                loss, logits = self.setup.step(images, labels)
+                self.loss_sum += loss.detach() * len(labels)
                 correct += (logits.detach().argmax(1) == labels).sum()
                 seen += len(labels)
                 if step % DIVERGENCE_CHECK_STEPS == 0 and not torch.isfinite(loss).item():
                     break
-                if _past(deadline):
+                if _past(self.deadline):
                     result.status = "timeout"
                     break
                 step += 1
-                if progress and time.perf_counter() - last_line >= PROGRESS_SECONDS:
-                    # A long epoch says where it is (reading the loss syncs the device,
-                    # once per PROGRESS_SECONDS only).
-                    last_line = time.perf_counter()
-                    progress(f"epoch {epoch}/{config.epochs} step {step}/{steps_per_epoch} "
-                             f"loss {loss.item():.4f} {clock.elapsed():.0f}s")
-        result.train_seconds += clock.seconds
+                self._say_step(epoch, step, loss, clock)
+        return clock.seconds, seen, int(correct.item())
+
+    def _say_step(self, epoch: int, step: int, loss, clock) -> None:
+        # A long epoch says where it is (reading the loss syncs the device, once per
+        # PROGRESS_SECONDS only).
+        if time.perf_counter() - self.last_line >= PROGRESS_SECONDS:
+            self.last_line = time.perf_counter()
+            self.progress(f"epoch {epoch}/{self.config.epochs} step {step}/"
+                          f"{self.steps_per_epoch} loss {loss.item():.4f} "
+                          f"{clock.elapsed():.0f}s")
+
+    def stop(self, status: str, message: str) -> bool:
+        self.result.status, self.result.message = status, message
+        self.progress(message)
+        return True
+
+    def end_epoch(self, epoch: int, seconds: float, seen: int, correct: int) -> bool:
+        """Record a finished epoch and evaluate it; True when training must stop
+        (timeout, divergence)."""
+        config, result = self.config, self.result
+        result.train_seconds += seconds
         if result.status == "timeout":
-            result.message = (f"timeout during epoch {epoch}; {epoch - 1} of {config.epochs} "
-                              f"epochs finished and kept")
-            if progress:
-                progress(result.message)
-            break
-        result.epoch_seconds.append(clock.seconds)
+            return self.stop("timeout", f"timeout during epoch {epoch}; {epoch - 1} of "
+                                        f"{config.epochs} epochs finished and kept")
+        result.epoch_seconds.append(seconds)
         result.images_trained += seen
-        epoch_loss = loss_sum.item() / max(seen, 1)
+        epoch_loss = self.loss_sum.item() / max(seen, 1)
         result.train_loss.append(epoch_loss)
-        result.train_accuracy.append(100.0 * correct.item() / max(seen, 1))
+        result.train_accuracy.append(100.0 * correct / max(seen, 1))
         if not math.isfinite(epoch_loss):
-            result.status = "diverged"
-            result.message = f"loss became {epoch_loss} in epoch {epoch}"
-            if progress:
-                progress(f"epoch {epoch}/{config.epochs} diverged (loss {epoch_loss})")
-            break
-        with DeviceClock(device) as eval_clock:
-            val = evaluate(model, batches, "val", config.eval_batch_size, device, dtype)
+            result.status, result.message = "diverged", f"loss became {epoch_loss} in epoch {epoch}"
+            self.progress(f"epoch {epoch}/{config.epochs} diverged (loss {epoch_loss})")
+            return True
+        with DeviceClock(self.device) as eval_clock:
+            val = self.evaluate("val")
+            if epoch in config.checkpoint_epochs and epoch != config.epochs:
+                result.checkpoints[epoch] = self.test_accuracies()
         result.eval_seconds += eval_clock.seconds
         result.val_accuracy.append(val)
-        if epoch in config.checkpoint_epochs and epoch != config.epochs:
-            with DeviceClock(device) as eval_clock:
-                result.checkpoints[epoch] = _test_accuracies(model, batches, config, device,
-                                                             dtype)
-            result.eval_seconds += eval_clock.seconds
-        if on_epoch:
-            on_epoch(epoch, {"loss": epoch_loss, "train_accuracy": result.train_accuracy[-1],
-                             "val_accuracy": val, "seconds": clock.seconds})
-        if progress:
-            progress(f"epoch {epoch}/{config.epochs} loss {epoch_loss:.4f} "
-                     f"train {result.train_accuracy[-1]:.2f}% val {val:.2f}% "
-                     f"{clock.seconds:.1f}s")
-        if epoch < config.epochs and _past(deadline):
-            result.status = "timeout"
-            result.message = f"timeout after epoch {epoch}; {epoch} of {config.epochs} epochs kept"
-            if progress:
-                progress(result.message)
-            break
+        self.on_epoch(epoch, {"loss": epoch_loss, "train_accuracy": result.train_accuracy[-1],
+                              "val_accuracy": val, "seconds": seconds})
+        self.progress(f"epoch {epoch}/{config.epochs} loss {epoch_loss:.4f} "
+                      f"train {result.train_accuracy[-1]:.2f}% val {val:.2f}% "
+                      f"{seconds:.1f}s")
+        if epoch < config.epochs and _past(self.deadline):
+            return self.stop("timeout", f"timeout after epoch {epoch}; {epoch} of "
+                                        f"{config.epochs} epochs kept")
+        return False
 
-    if result.status == "ok":
-        with DeviceClock(device) as eval_clock:
-            final = _test_accuracies(model, batches, config, device, dtype)
+    def finish(self) -> None:
+        """The test sets, after the last epoch of a run that ended ok."""
+        result = self.result
+        with DeviceClock(self.device) as eval_clock:
+            final = self.test_accuracies()
         result.eval_seconds += eval_clock.seconds
         result.test_accuracy = final["test_accuracy"]
         result.official_test_accuracy = final["official_test_accuracy"]
-        if config.epochs in config.checkpoint_epochs:
-            result.checkpoints[config.epochs] = final
-        if progress:
-            progress(f"test {result.test_accuracy:.2f}% official test "
-                     f"{result.official_test_accuracy:.2f}%")
+        if self.config.epochs in self.config.checkpoint_epochs:
+            result.checkpoints[self.config.epochs] = final
+        self.progress(f"test {result.test_accuracy:.2f}% official test "
+                      f"{result.official_test_accuracy:.2f}%")
+
+
+def _train(config, batches, device, progress, result: RunResult, deadline,
+           on_epoch=None) -> None:
+    run = _Run(config, batches, device, progress, result, deadline, on_epoch)
+    for epoch in range(1, config.epochs + 1):
+        if run.end_epoch(epoch, *run.epoch(epoch)):
+            break
+    if result.status == "ok":
+        run.finish()
