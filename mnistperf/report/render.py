@@ -7,8 +7,8 @@
     page = render_html(run, sections, findings, best, files)   # one self-contained file
 
 Tables and figures arrive built and grouped per experiment (`Section`, see
-`compose`); this module only formats them. Rendering decides presentation only:
-a time-to-target column that no case reached is left out of the terminal and
+`mnistperf.suite.compose`); this module only formats them. Rendering decides
+presentation only: a time-to-target column that no case reached is left out of the terminal and
 the page (never of tables.md or the CSV), and on the page a device that ran none
 of a table's cases is one line instead of rows of dashes. The page is filled
 from a `string.Template`, so its markup lives in one place; it fetches nothing
