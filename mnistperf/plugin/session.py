@@ -76,9 +76,9 @@ def pytest_pyfunc_call(pyfuncitem):
     info = doc["benchmark"]["extra_info"]
     pyfuncitem.funcargs["progress"](
         f"resumed: ok record of {info['resumed_from']} reused, not trained")
-    fixture = pyfuncitem.funcargs["benchmark"]
+    benchmark = pyfuncitem.funcargs["benchmark"]
     # pytest-benchmark warns about a fixture it never saw used unless it has a mode.
-    fixture._mode = "mnistperf resumed"
+    benchmark._mode = "mnistperf resumed"
     bs = pyfuncitem.config.pluginmanager.get_plugin("pytest-benchmark")
     if not bs.disabled and doc["benchmark"].get("stats"):
         bs.benchmarks.append(Recorded(doc["benchmark"]))
@@ -158,15 +158,15 @@ def pytest_runtest_call(item):
 def _forget_benchmark(item) -> None:
     """A failed case is reported from its record, not by pytest-benchmark."""
     # After teardown pytest has dropped item.funcargs.
-    fixture = (getattr(item, "funcargs", None) or {}).get("benchmark")
-    if fixture is None:
+    benchmark = (getattr(item, "funcargs", None) or {}).get("benchmark")
+    if benchmark is None:
         return
-    if fixture.stats is not None and not fixture.stats.stats.data:
+    if benchmark.stats is not None and not benchmark.stats.stats.data:
         # pytest-benchmark cannot summarise a round that never ended (min() of an
         # empty list at session end).
         item.config.pluginmanager.get_plugin("pytest-benchmark").benchmarks.remove(
-            fixture.stats)
-    fixture.has_error = True
+            benchmark.stats)
+    benchmark.has_error = True
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
@@ -182,6 +182,8 @@ def pytest_sessionfinish(session, exitstatus):
     if hasattr(config, "workerinput"):
         return
     run = get_session(config)
+    if run.run_dir is None:  # no mnistperf case was selected
+        return
     bs = config.pluginmanager.get_plugin("pytest-benchmark")
     commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
     if run.finish(bs.get_machine_info(), commit_info, bs_version()) is not None \
