@@ -65,6 +65,10 @@ def dataset_of(config) -> str:
 
 
 class RunSession:
+    """One run from its name to its files. Its state: the settings, the run's name
+    and folder (made by `open`), the resume plan, progress, the status each case
+    was stored with, notes for the end, and the finished Run."""
+
     def __init__(self, settings: Settings, *, dispatched: bool = False,
                  threads: int | None = None, warn=None):
         """`threads`: the torch threads the cases run with when that is not this
