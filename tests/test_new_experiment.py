@@ -82,5 +82,5 @@ def test_a_run_of_the_new_experiment_gives_its_table_section_and_records(
     tables_md = (run_dir / "tables.md").read_text()
     assert "## Tiny: test accuracy" in tables_md and CASE_ID in tables_md
     assert (run_dir / "tiny.csv").read_text().splitlines()[0] == \
-        "case,train images,test acc %"
+        "case,train_images,test_acc_pct"  # typed CSV headers (snake_case)
     assert ">A tiny experiment</h2>" in (run_dir / "index.html").read_text()

@@ -29,7 +29,8 @@ def earlier_run(tmp_path, data_root, **fingerprint_changes):
     """A run holding one ok record of CONFIG, its fingerprint edited as given."""
     session = RunSession(settings(tmp_path, data_root))
     info = TrainRecord(**TrainRecord.config_fields(CONFIG), test_accuracy=50.0,
-                       val_accuracy=[60.0], epoch_seconds=[2.0]).to_extra_info()
+                       val_accuracy=[60.0], epoch_seconds=[2.0], train_seconds=2.0,
+                       images_per_second=256.0).to_extra_info()
     session.store(CONFIG, bench_entry(CONFIG, info, 2.0, f"test_train[{ID}]", f"x[{ID}]"))
     path = session.run_dir / "cases" / f"{ID}.json"
     doc = json.loads(path.read_text())
