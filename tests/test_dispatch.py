@@ -138,7 +138,9 @@ def test_dispatched_cases_equal_a_local_run_but_for_timing(dispatched, project, 
     assert files(run_dir) == files(local_dir)
     assert "events.jsonl" in files(run_dir) and "index.html" in files(run_dir)
     assert sections(run_dir) == sections(local_dir)
-    assert sections(run_dir)[-1] == "## The study's claims (this run's verdict)"
+    from mnistperf.report.render import CLAIMS_TITLE
+
+    assert sections(run_dir)[-1] == f"## {CLAIMS_TITLE}"
     assert sections(run_dir)[0] == "## Findings"
     events = [json.loads(line)["event"]
               for line in (run_dir / "events.jsonl").read_text().splitlines()]
