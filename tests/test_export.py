@@ -192,7 +192,7 @@ def _track_live(spec, run_dir):
     case's document, then the run."""
     from mnistperf.export.live import LiveTracker
     from mnistperf.records import record_from_extra_info
-    from mnistperf.report.run import load_run
+    from mnistperf.run import load_run
     from mnistperf.store import read_cases
 
     tracker = LiveTracker.start(spec, run_dir.name, warn=pytest.fail)

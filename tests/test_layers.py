@@ -19,7 +19,8 @@ LAYERS = (
                    "mnistperf.device", "mnistperf.stats", "mnistperf.progress",
                    "mnistperf.settings", "mnistperf.fingerprint")),
     ("records", ("mnistperf.records",)),
-    ("store, run, report primitives", ("mnistperf.store", "mnistperf.run", "mnistperf.report")),
+    ("store, run, report primitives, export", ("mnistperf.store", "mnistperf.run",
+                                               "mnistperf.report", "mnistperf.export")),
     ("experiments", ("mnistperf.experiments",)),
     # The study's claims and figures sit with the composition: they read experiments.
     # (mnistperf.report.study stays here until it moves into mnistperf.study.)

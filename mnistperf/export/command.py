@@ -24,7 +24,7 @@ def run_folder(path: Path) -> Path | None:
 
 def export(tracker: str, path: str, where: str | None, experiment: str | None = None) -> str:
     """Export the run at `path`; the line that says where it went."""
-    from mnistperf.report.run import load_run
+    from mnistperf.run import load_run
 
     run = load_run(path)
     run_export = export_of_run(run, run_folder(Path(path)))
