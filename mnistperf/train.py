@@ -11,10 +11,17 @@ in train mode), validation accuracy and seconds; at the end the model is
 evaluated on the split's test part and on the official test set. A NaN or inf
 loss ends training with status "diverged" instead of an exception.
 
-Timing: `train_seconds` covers the optimisation steps only, `eval_seconds` all
-evaluation; both are read after a device synchronise. `input_seconds` is the
-host time spent waiting for the next batch (inside train_seconds): the input
-path's share, including the host-to-device copy where it blocks. With
+Timing: before the first epoch, one untimed warm-up step per batch shape
+(`warmup_seconds`, see mnistperf.warmup: autotuning, compilation and lazy
+initialisation are visible there, not in `train_seconds`; the trained result is
+the same as without it). `train_seconds` covers the optimisation steps only,
+`eval_seconds` all evaluation; both are read after a device synchronise.
+`input_seconds` is the host time spent waiting for the input path's next batch
+(inside train_seconds), `copy_seconds` the host-to-device copy after it, timed
+apart (DataLoader path; on the tensor path batches are made on the device).
+Peak memory: `peak_memory_mb` over the training epochs only (reset after the
+warm-up), `eval_peak_memory_mb` over evaluation. On CUDA, Adam and SGD use
+their fused implementations where torch has them (`fused_optimizer`). With
 `checkpoint_epochs`, the test sets are also evaluated after those epochs
 (evaluation draws no random numbers, so the training that follows is
 unchanged). Seeds make a CPU run
@@ -25,6 +32,7 @@ with DataLoader workers trains with one torch thread fewer per worker
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from dataclasses import dataclass, field
@@ -35,8 +43,9 @@ from torch import nn
 
 from mnistperf.config import TrainConfig
 from mnistperf.models import count_params, make_model
-from mnistperf.timing import (DeviceClock, PeakMemory, cudnn_autotuning, loader_threads,
-                              torch_threads)
+from mnistperf.timing import (DeviceClock, PeakMemory, autotunes, cudnn_autotuning,
+                              loader_threads, torch_threads)
+from mnistperf.warmup import warm_up
 
 # Check the loss for NaN/inf every this many steps: each check is a host sync on
 # CUDA, so not every step, but often enough that a diverged run stops early.
@@ -59,9 +68,14 @@ class RunResult:
     # epoch -> {"test_accuracy": ..., "official_test_accuracy": ...} for checkpoint_epochs
     checkpoints: dict[int, dict[str, float]] = field(default_factory=dict)
     input_seconds: float = 0.0  # host time spent waiting for the next training batch
+    copy_seconds: float = 0.0  # host time in its host-to-device copy (DataLoader path)
+    warmup_seconds: float = 0.0  # the untimed warm-up steps (not in train_seconds)
     images_trained: int = 0
     params: int = 0
-    peak_memory_mb: float = 0.0
+    peak_memory_mb: float = 0.0  # training epochs only (after the warm-up)
+    eval_peak_memory_mb: float = 0.0
+    fused_optimizer: bool = False
+    cudnn_benchmark: bool = False
     amp_dtype: str | None = None
     message: str = ""
     torch_threads: int = 0  # intra-op threads it trained with (see timing.loader_threads)
@@ -73,11 +87,25 @@ class RunResult:
         return self.images_trained / self.train_seconds
 
 
-def make_optimizer(name: str, params, lr: float, momentum: float = 0.0):
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+
+def fused_available(name: str, device: torch.device) -> bool:
+    """Whether the optimizer runs fused on `device`: on CUDA, where this torch's
+    class takes `fused` (Adam and SGD in every torch >= 2.3). One kernel for all
+    parameters instead of several per tensor, and with a GradScaler no host sync
+    per step: at batch 16 the paper case is 26,250 launch-bound steps. Never on a
+    CPU, where the study's plain implementation is kept."""
+    return (device.type == "cuda" and name in OPTIMIZERS
+            and "fused" in inspect.signature(OPTIMIZERS[name]).parameters)
+
+
+def make_optimizer(name: str, params, lr: float, momentum: float = 0.0, fused: bool = False):
+    extra = {"fused": True} if fused else {}
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, **extra)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, **extra)
     raise ValueError(f"optimizer={name!r} is not supported; choose one of: sgd, adam")
 
 
@@ -117,8 +145,9 @@ class TrainSetup:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
         self.forward = torch.compile(model, backend=config.compile) if config.compile else model
+        self.fused = fused_available(config.optimizer, device)
         self.optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr,
-                                        config.momentum)
+                                        config.momentum, fused=self.fused)
         self.dtype = amp_dtype(config, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
         self.criterion = nn.CrossEntropyLoss()
@@ -143,8 +172,10 @@ class ThroughputResult:
     seconds: float = 0.0
     warmup_seconds: float = 0.0
     input_seconds: float = 0.0
+    copy_seconds: float = 0.0
     final_loss: float | None = None
-    peak_memory_mb: float = 0.0
+    peak_memory_mb: float = 0.0  # the timed steps only
+    fused_optimizer: bool = False
     status: str = "ok"
     torch_threads: int = 0  # intra-op threads it trained with (all of torch's)
 
@@ -172,20 +203,17 @@ def _measure_throughput(config, batches, device, steps, warmup) -> ThroughputRes
     setup = TrainSetup(config, device)
     setup.model.train()
     order = torch.Generator().manual_seed(config.seed + 1)
-    batch_iter = batches.batches("train", config.batch_size, shuffle=True, generator=order)
-    result = ThroughputResult()
-    with PeakMemory(device) as memory:
-        with DeviceClock(device) as warmup_clock:
-            for _ in range(warmup):
-                setup.step(*next(batch_iter))
-        with DeviceClock(device) as clock:
-            for _ in range(steps):
-                waited = time.perf_counter()
-                images, labels = next(batch_iter)
-                result.input_seconds += time.perf_counter() - waited
-                loss, _ = setup.step(images, labels)
-                result.images += len(labels)
-                result.steps += 1
+    batch_iter = batches.fetch("train", config.batch_size, shuffle=True, generator=order)
+    result = ThroughputResult(fused_optimizer=setup.fused)
+    with DeviceClock(device) as warmup_clock:
+        for _ in range(warmup):
+            setup.step(*batches.to_device(next(batch_iter)))
+    with PeakMemory(device) as memory, DeviceClock(device) as clock:
+        for _ in range(steps):
+            images, labels = next_batch(batch_iter, batches, result)
+            loss, _ = setup.step(images, labels)
+            result.images += len(labels)
+            result.steps += 1
     result.seconds = clock.seconds
     result.warmup_seconds = warmup_clock.seconds
     result.final_loss = float(loss.detach())
@@ -193,6 +221,27 @@ def _measure_throughput(config, batches, device, steps, warmup) -> ThroughputRes
     if not math.isfinite(result.final_loss):
         result.status = "diverged"
     return result
+
+
+def next_batch(batch_iter, batches, result):
+    """The next training batch on the device (None at the end), adding the wait for
+    the input path to `result.input_seconds` and the host-to-device copy after it
+    to `result.copy_seconds`.
+
+    Apart, because a copy from pageable memory blocks the host until the queued
+    steps finish: timed together, the previous step's backward and optimizer step
+    counted as waiting for input. The wait needs no synchronise once the copy is
+    apart (fetching never waits for the device), and a synchronise per step would
+    take away the very overlap of copy and compute that pin_memory exists for."""
+    started = time.perf_counter()
+    batch = next(batch_iter, None)
+    fetched = time.perf_counter()
+    result.input_seconds += fetched - started
+    if batch is None:
+        return None
+    batch = batches.to_device(batch)
+    result.copy_seconds += time.perf_counter() - fetched
+    return batch
 
 
 def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
@@ -206,18 +255,21 @@ def _test_accuracies(model, batches, config, device, dtype) -> dict[str, float]:
 def train(config: TrainConfig, batches, device: torch.device,
           progress: Callable[[str], None] | None = None,
           deadline: float | None = None,
-          on_epoch: Callable[[int, dict], None] | None = None) -> RunResult:
+          on_epoch: Callable[[int, dict], None] | None = None,
+          warmup: bool = True) -> RunResult:
     """Train `config.model` on `batches` (TensorBatches or LoaderBatches).
 
     `deadline` (a time.perf_counter() value) ends training with status "timeout":
     the epochs finished by then are kept, the unfinished one is dropped.
     `on_epoch(epoch, {"loss", "train_accuracy", "val_accuracy", "seconds"})` is
-    called after each epoch that is kept, with the numbers as floats."""
-    result = RunResult(torch_threads=loader_threads(config, device))
-    with (cudnn_autotuning(device), torch_threads(result.torch_threads),
-          PeakMemory(device) as memory):
-        _train(config, batches, device, progress, result, deadline, on_epoch)
-    result.peak_memory_mb = memory.mb
+    called after each epoch that is kept, with the numbers as floats.
+    `warmup=False` skips the untimed warm-up step (for tests: same numbers)."""
+    result = RunResult(torch_threads=loader_threads(config, device),
+                       cudnn_benchmark=autotunes(device))
+    memory = (PeakMemory(device), PeakMemory(device))  # training, evaluation
+    with cudnn_autotuning(device), torch_threads(result.torch_threads):
+        _train(config, batches, device, progress, result, deadline, memory, warmup, on_epoch)
+    result.peak_memory_mb, result.eval_peak_memory_mb = memory[0].mb, memory[1].mb
     return result
 
 
@@ -225,12 +277,18 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
 
 
-def _train(config, batches, device, progress, result: RunResult, deadline,
-           on_epoch=None) -> None:
+def _train(config, batches, device, progress, result: RunResult, deadline, memory,
+           warmup, on_epoch=None) -> None:
     torch.manual_seed(config.seed)
     setup = TrainSetup(config, device)
     model, step_fn, dtype = setup.model, setup.step, setup.dtype
+    train_memory, eval_memory = memory
     result.params = count_params(model)
+    result.fused_optimizer = setup.fused
+    if warmup:
+        result.warmup_seconds = warm_up(setup, batches, config)
+        if progress:
+            progress(f"warm-up {result.warmup_seconds:.1f}s (untimed; state restored)")
     result.amp_dtype = str(dtype).replace("torch.", "") if dtype else None
     order = torch.Generator().manual_seed(config.seed + 1)
     steps_per_epoch = -(-config.train_size // config.batch_size)
@@ -241,14 +299,12 @@ def _train(config, batches, device, progress, result: RunResult, deadline,
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
         seen = 0
-        with DeviceClock(device) as clock:
-            batch_iter = batches.batches("train", config.batch_size, shuffle=True,
-                                         generator=order)
+        with train_memory, DeviceClock(device) as clock:
+            batch_iter = batches.fetch("train", config.batch_size, shuffle=True,
+                                       generator=order)
             step = 0
             while True:
-                waited = time.perf_counter()
-                batch = next(batch_iter, None)
-                result.input_seconds += time.perf_counter() - waited
+                batch = next_batch(batch_iter, batches, result)
                 if batch is None:
                     break
                 images, labels = batch
@@ -286,12 +342,12 @@ def _train(config, batches, device, progress, result: RunResult, deadline,
             if progress:
                 progress(f"epoch {epoch}/{config.epochs} diverged (loss {epoch_loss})")
             break
-        with DeviceClock(device) as eval_clock:
+        with eval_memory, DeviceClock(device) as eval_clock:
             val = evaluate(model, batches, "val", config.eval_batch_size, device, dtype)
         result.eval_seconds += eval_clock.seconds
         result.val_accuracy.append(val)
         if epoch in config.checkpoint_epochs and epoch != config.epochs:
-            with DeviceClock(device) as eval_clock:
+            with eval_memory, DeviceClock(device) as eval_clock:
                 result.checkpoints[epoch] = _test_accuracies(model, batches, config, device,
                                                              dtype)
             result.eval_seconds += eval_clock.seconds
@@ -310,7 +366,7 @@ def _train(config, batches, device, progress, result: RunResult, deadline,
             break
 
     if result.status == "ok":
-        with DeviceClock(device) as eval_clock:
+        with eval_memory, DeviceClock(device) as eval_clock:
             final = _test_accuracies(model, batches, config, device, dtype)
         result.eval_seconds += eval_clock.seconds
         result.test_accuracy = final["test_accuracy"]

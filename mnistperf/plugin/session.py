@@ -9,10 +9,10 @@ from pathlib import Path
 from traceback import format_exception
 
 import pytest
-import torch
 
 from mnistperf.data import DataFileError, DatasetNotFoundError, prepare_dataset
 from mnistperf.device import machine_summary
+from mnistperf.oom import is_out_of_memory, memory_at_failure, release, resolve_device_type
 from mnistperf.records import is_record
 from mnistperf.plugin.options import (
     _NOTES, _RESUMED, _RUN_DIR, _RUN_NAME, _SAVED, _START, _TRACKER, CASE_FIXTURES, GROUPS,
@@ -187,11 +187,12 @@ def pytest_runtest_call(item):
     except KeyboardInterrupt:
         raise  # recorded by pytest_runtest_protocol
     except BaseException as exc:
-        status = "oom" if isinstance(exc, torch.cuda.OutOfMemoryError) else "error"
-        if status == "oom":
-            torch.cuda.empty_cache()  # the sweep goes on: later cases need the memory
+        status, memory, text = "error", {}, "".join(format_exception(exc))
+        if is_out_of_memory(exc):  # the sweep goes on: free the case before the next one
+            status, memory = "oom", memory_at_failure(resolve_device_type(case[1]))
+            release(exc)
         _record_failure(item, case[1], status, f"{type(exc).__name__}: {exc}".splitlines()[0],
-                        traceback="".join(format_exception(exc)))
+                        traceback=text, memory=memory)
         raise
     fixture.extra_info.update(load.finish())
     if fixture.stats:
@@ -211,7 +212,7 @@ def _bench_entry(item, extra_info: dict, seconds: float | None) -> dict:
             "options": {}, "stats": None if seconds is None else single_round_stats(seconds)}
 
 
-def _record_failure(item, config_, status, message, traceback=""):
+def _record_failure(item, config_, status, message, traceback="", memory=None):
     from mnistperf.records import failure_record
 
     # After teardown pytest has dropped item.funcargs.
@@ -223,7 +224,7 @@ def _record_failure(item, config_, status, message, traceback=""):
             item.config.pluginmanager.get_plugin("pytest-benchmark").benchmarks.remove(
                 fixture.stats)
         fixture.has_error = True
-    info = failure_record(config_, status, message).to_extra_info()
+    info = failure_record(config_, status, message, memory).to_extra_info()
     seconds = time.perf_counter() - item.stash.get(_STARTED, time.perf_counter())
     _store(item, config_, _bench_entry(item, info, seconds), traceback=traceback)
 
