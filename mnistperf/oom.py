@@ -3,10 +3,8 @@ and dropping every reference the failed case left behind, so that the sweep's
 next case starts with the memory of a fresh process.
 
     except BaseException as exc:
-        if is_out_of_memory(exc):
-            figures = memory_at_failure(device_type)   # before anything is freed
-            text = "".join(traceback.format_exception(exc))
-            release(exc)                               # then record, re-raise
+        status, figures = failure_status(exc, case)   # "oom" (and freed) or "error"
+        ...record the case with them, then re-raise
 
 Why `release` is needed at all: `torch.cuda.empty_cache()` only returns cached
 blocks nobody holds. While the exception lives, its traceback holds every frame
@@ -93,3 +91,14 @@ def release(exc: BaseException) -> None:
     gc.collect()
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         torch.cuda.empty_cache()
+
+
+def failure_status(exc: BaseException, case) -> tuple[str, dict]:
+    """The status of a case (a config) that raised `exc`, and the MiB in use at the
+    failure: ("oom", figures) with every reference of the failed case released
+    (see `release`), or ("error", {}) with nothing touched."""
+    if not is_out_of_memory(exc):
+        return "error", {}
+    figures = memory_at_failure(resolve_device_type(case))  # before anything is freed
+    release(exc)
+    return "oom", figures

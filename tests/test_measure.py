@@ -42,10 +42,13 @@ def test_warm_up_puts_model_optimizer_and_random_state_back(data_root):
     config = _config(batch_size=16, train_size=40)
     torch.manual_seed(0)
     setup = TrainSetup(config, CPU)
+    # An enabled scaler, as fp16 on CUDA has: it doubles its scale after every step.
+    setup.scaler = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=1)
     before = {k: v.clone() for k, v in setup.model.state_dict().items()}
     rng = torch.get_rng_state()
     seconds = warm_up(setup, TensorBatches(_split(config, data_root), CPU), config)
     assert seconds > 0
+    assert setup.scaler.get_scale() == 1024.0 and setup.scaler._get_growth_tracker() == 0
     after = setup.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm buffers too
     assert after["bn1.num_batches_tracked"].item() == 0

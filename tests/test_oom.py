@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from mnistperf.oom import is_out_of_memory, memory_at_failure, release
+from mnistperf.oom import failure_status, is_out_of_memory, memory_at_failure, release
 
 THREE = ("mnist and resnet18 and bs32 and cpu and not pin and not pipe and not e4 "
          "and (adam or lr0.001)")
@@ -72,6 +72,19 @@ def test_release_also_clears_the_exceptions_it_was_raised_during():
         outer = exc
     assert _fail_holding.refs[0]() is not None
     release(outer)
+    assert [ref() for ref in _fail_holding.refs] == [None, None]
+
+
+def test_failure_status_frees_an_oom_case_and_leaves_an_error_alone():
+    from tests.test_train import _config
+
+    case = _config()  # a cpu case
+    exc = _caught("cpu", ValueError("a bug"))
+    assert failure_status(exc, case) == ("error", {})
+    assert _fail_holding.refs[0]() is not None  # -l (showlocals) still has them
+    exc = _caught("cpu", RuntimeError("CUBLAS_STATUS_ALLOC_FAILED"))
+    status, figures = failure_status(exc, case)
+    assert status == "oom" and list(figures) == ["rss"]
     assert [ref() for ref in _fail_holding.refs] == [None, None]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from mnistperf.data import DataFileError, DatasetNotFoundError, prepare_dataset
 from mnistperf.device import machine_summary
-from mnistperf.oom import is_out_of_memory, memory_at_failure, release, resolve_device_type
+from mnistperf.oom import failure_status
 from mnistperf.records import is_record
 from mnistperf.plugin.options import (
     _NOTES, _RESUMED, _RUN_DIR, _RUN_NAME, _SAVED, _START, _TRACKER, CASE_FIXTURES, GROUPS,
@@ -187,10 +187,9 @@ def pytest_runtest_call(item):
     except KeyboardInterrupt:
         raise  # recorded by pytest_runtest_protocol
     except BaseException as exc:
-        status, memory, text = "error", {}, "".join(format_exception(exc))
-        if is_out_of_memory(exc):  # the sweep goes on: free the case before the next one
-            status, memory = "oom", memory_at_failure(resolve_device_type(case[1]))
-            release(exc)
+        text = "".join(format_exception(exc))
+        # Out of memory: the sweep goes on, so the case is freed before the next one.
+        status, memory = failure_status(exc, case[1])
         _record_failure(item, case[1], status, f"{type(exc).__name__}: {exc}".splitlines()[0],
                         traceback=text, memory=memory)
         raise
