@@ -12,7 +12,7 @@ from torch import nn
 
 from mnistperf.oom import failure_status, is_out_of_memory, memory_at_failure, release
 
-THREE = ("mnist and resnet18 and bs32 and cpu and not pin and not pipe and not e4 "
+THREE = ("mnist and resnet18 and bs32 and {device} and not pin and not pipe and not e4 "
          "and (adam or lr0.001)")
 
 
@@ -113,14 +113,20 @@ class _Probe:
     def __init__(self):
         self.refs = []  # (case_id, weakref) per model and optimizer built
         self.alive = {}  # case_id -> case ids whose objects were alive at its setup
+        self.allocated = []  # CUDA bytes allocated as each case's setup began
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
         self.alive[item.callspec.id] = sorted({case for case, ref in self.refs
                                                 if ref() is not None})
+        if torch.cuda.is_available():
+            self.allocated.append(torch.cuda.memory_allocated())
 
 
-def test_injected_oom_is_recorded_freed_and_the_next_case_runs(bench_project, monkeypatch):
+@pytest.mark.parametrize("device", ["cpu", pytest.param("gpu", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs CUDA"))])
+def test_injected_oom_is_recorded_freed_and_the_next_case_runs(bench_project, monkeypatch,
+                                                               device):
     import mnistperf.train
 
     probe = _Probe()
@@ -146,8 +152,8 @@ def test_injected_oom_is_recorded_freed_and_the_next_case_runs(bench_project, mo
 
     monkeypatch.setattr(mnistperf.train, "TrainSetup", InjectedSetup)
     result = bench_project.runpytest("benchmarks", "-p", "no:cacheprovider",
-                                     "--mnistperf-profile", "smoke", "-k", THREE,
-                                     plugins=[probe])
+                                     "--mnistperf-profile", "smoke", "-k",
+                                     THREE.format(device=device), plugins=[probe])
     result.assert_outcomes(passed=1, failed=2)
     run_dir = (bench_project.path / "results" / "latest").resolve()
     infos = {b["param"]: b["extra_info"] for b in
@@ -163,9 +169,17 @@ def test_injected_oom_is_recorded_freed_and_the_next_case_runs(bench_project, mo
     assert infos[order[1]]["message"] == ("RuntimeError: cuDNN error: "
                                           "CUDNN_STATUS_ALLOC_FAILED (injected)")
     for case in order[:2]:
-        assert list(infos[case]["memory_at_failure_mb"]) == ["rss"]
-        assert infos[case]["memory_at_failure_mb"]["rss"] > 50
+        figures = infos[case]["memory_at_failure_mb"]
+        if device == "cpu":
+            assert list(figures) == ["rss"] and figures["rss"] > 50
+        else:  # ResNet-18's weights, Adam's moments, gradients and activations
+            assert list(figures) == ["allocated", "reserved", "peak", "free", "total"]
+            assert figures["allocated"] > 100
         doc = json.loads((run_dir / "cases" / f"{case}.json").read_text())
         assert "Traceback" in doc["traceback"] and "injected" in doc["traceback"]
     assert infos[order[2]]["memory_at_failure_mb"] == {}
     assert infos[order[2]]["test_accuracy"] > 10
+    if device == "gpu":
+        # After each failure the next case began with what a fresh process keeps after
+        # its first step (cuBLAS workspaces), the same both times: nothing of the case.
+        assert probe.allocated[1] == probe.allocated[2] < 64 * 2**20
