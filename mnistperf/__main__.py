@@ -1,4 +1,4 @@
-"""Command line: `python -m mnistperf flops|report|compare|grid|export|dispatch ...`.
+"""Command line: `python -m mnistperf flops|report|compare|grid|export|dispatch|cuda-check ...`.
 
     python -m mnistperf flops resnet18 --input-size 224 --channels 3
     python -m mnistperf report results/latest          # re-render a run folder
@@ -9,6 +9,7 @@
     python -m mnistperf grid --profile quick            # every case id of a profile
     python -m mnistperf export mlflow results/latest    # into MLflow's default store
     python -m mnistperf export tensorboard results/latest tb
+    python -m mnistperf cuda-check                      # does torch here see a GPU?
 
 Bad input (missing path, not pytest-benchmark JSON, no mnistperf cases, an --out
 that is a file or cannot be written) is one line on stderr and exit code 2, with
@@ -122,6 +123,12 @@ def _export(args) -> int:
     return 0
 
 
+def _cuda_check(args) -> int:
+    from mnistperf.cuda_check import main as cuda_check
+
+    return cuda_check()
+
+
 class CliError(Exception):
     """A bad command line input; the message is one line for the user."""
 
@@ -191,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     to_tb.add_argument("path", help="a results/<run> folder or a benchmark JSON file")
     to_tb.add_argument("dir", help="TensorBoard log dir; the run goes to DIR/<run>/")
     export.set_defaults(run=_export)
+    check = sub.add_parser("cuda-check", help="exit 1 with one line unless torch here sees a "
+                                              "CUDA GPU (the first command of tox -e cuda)")
+    check.set_defaults(run=_cuda_check)
     # Listed for --help only: main() hands `dispatch ...` to mnistperf.dispatch before
     # argparse, because its arguments are pytest's (-k, -m, --mnistperf-*).
     sub.add_parser("dispatch", add_help=False, help="run the selected cases as Ray tasks "

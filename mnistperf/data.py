@@ -289,16 +289,28 @@ class TensorBatches:
 
     def batches(self, part: str, batch_size: int, shuffle: bool = False,
                 generator: torch.Generator | None = None):
+        """(images, labels) on the device, ready for the model."""
         p = self._parts[part]
         n = len(p)
         order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
         order = order.to(self.device)
-        mean, std = self.split.mean_std
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            yield (normalise(p.images[idx], mean, std, self.input_size, self.channels,
-                             self.memory_format),
-                   p.labels[idx])
+            yield self._batch(p, order[start:start + batch_size])
+
+    def _batch(self, p: Part, idx):
+        mean, std = self.split.mean_std
+        return (normalise(p.images[idx], mean, std, self.input_size, self.channels,
+                          self.memory_format),
+                p.labels[idx])
+
+    fetch = batches  # made on the device: nothing to copy (see LoaderBatches.to_device)
+
+    def to_device(self, batch):
+        return batch
+
+    def head(self, part: str, n: int):
+        """The first `n` images of a part, unshuffled: the warm-up step's batch."""
+        return self._batch(self._parts[part], slice(0, n))
 
 
 class _TransformDataset(Dataset):
@@ -349,6 +361,9 @@ class LoaderBatches:
         self.num_workers = num_workers
         # pin_memory only means something when there is a CUDA device to copy to.
         self.pin_memory = pin_memory and device.type == "cuda"
+        # The model is channels_last on CUDA (train.TrainSetup): so are its batches.
+        self.memory_format = (torch.channels_last if device.type == "cuda"
+                              else torch.contiguous_format)
         self._datasets = {name: _TransformDataset(split.part(name), self.transform)
                           for name in ("train", "val", "test", "official_test")}
         self._loaders: dict[str, tuple[tuple, DataLoader]] = {}
@@ -368,11 +383,32 @@ class LoaderBatches:
             self._loaders[part] = cached = (key, loader)
         return cached[1]
 
+    def fetch(self, part: str, batch_size: int, shuffle: bool = False,
+              generator: torch.Generator | None = None):
+        """Batches as the DataLoader hands them over: on the host (pinned with
+        pin_memory), not yet copied to the device."""
+        return iter(self._loader(part, batch_size, shuffle, generator))
+
+    def to_device(self, batch):
+        """The host-to-device copy of a fetched batch. From pinned memory it is
+        asynchronous; from pageable memory CUDA first waits for the work queued
+        before it, so its time includes the previous step's compute."""
+        images, labels = batch
+        return (images.to(self.device, non_blocking=self.pin_memory,
+                          memory_format=self.memory_format),
+                labels.to(self.device, non_blocking=self.pin_memory))
+
     def batches(self, part: str, batch_size: int, shuffle: bool = False,
                 generator: torch.Generator | None = None):
-        for images, labels in self._loader(part, batch_size, shuffle, generator):
-            yield (images.to(self.device, non_blocking=self.pin_memory),
-                   labels.to(self.device, non_blocking=self.pin_memory))
+        for batch in self.fetch(part, batch_size, shuffle, generator):
+            yield self.to_device(batch)
+
+    def head(self, part: str, n: int):
+        """The first `n` images of a part, unshuffled, without starting workers."""
+        from torch.utils.data import default_collate
+
+        dataset = self._datasets[part]
+        return self.to_device(default_collate([dataset[i] for i in range(n)]))
 
 
 def make_batches(config, root: str | os.PathLike | None, device: torch.device):

@@ -280,12 +280,12 @@ class RunSession:
                           machine=old.get("machine"), fp=old.get("fingerprint"))
 
     def store_failure(self, config, status: str, message: str, *, name: str,
-                      fullname: str, traceback: str = "") -> dict:
+                      fullname: str, traceback: str = "", memory: dict | None = None) -> dict:
         """The record of a case that ended without results (error, oom, interrupt),
-        with the time it ran."""
+        with the time it ran; `memory`: MiB in use at an out-of-memory failure."""
         from mnistperf.records import failure_record
 
-        info = failure_record(config, status, message).to_extra_info()
+        info = failure_record(config, status, message, memory).to_extra_info()
         return self.store(config, bench_entry(config, info, self.seconds(config), name,
                                               fullname), traceback=traceback)
 

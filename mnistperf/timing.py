@@ -6,10 +6,14 @@
 
 CUDA kernels run asynchronously, so reading a wall clock without a synchronise
 times the launch, not the work. `peak_memory_mb` is CUDA's max allocated memory
-on a GPU and the largest process RSS sampled (via psutil) on a CPU:
+on a GPU and the largest process RSS sampled (via psutil) on a CPU, over one
+or more windows:
 
-    with PeakMemory(device) as memory:
+    memory = PeakMemory(device)
+    with memory:
         work()
+    with memory:            # another window; what ran between is not counted on CUDA
+        more_work()
     memory.mb
 
 `Load` says whether other work competed with a case for the CPU:
@@ -39,16 +43,32 @@ def now(device: torch.device) -> float:
     return time.perf_counter()
 
 
+# Set by `dispatch` for a case that shares its GPU with others (--gpus-per-case
+# below 1): see `autotunes`.
+SHARED_GPU_ENV = "MNISTPERF_SHARED_GPU"
+
+
+def autotunes(device: torch.device) -> bool:
+    """Whether a case on `device` runs with cuDNN autotuning (`cudnn.benchmark`).
+
+    On CUDA, yes, unless the GPU is shared with other cases: autotuning tries
+    every algorithm, some with workspaces of most of the free memory, so one
+    case's autotuning can starve (or push out of memory) a case beside it.
+    Shared cases time the default heuristics instead; their times are marked
+    timing_shared anyway."""
+    return device.type == "cuda" and os.environ.get(SHARED_GPU_ENV, "") in ("", "0")
+
+
 @contextmanager
 def cudnn_autotuning(device: torch.device):
-    """cuDNN autotuning (`cudnn.benchmark`) for one case on CUDA, restored after,
-    so a case never changes the process for the cases that follow it."""
+    """cuDNN autotuning (`cudnn.benchmark`, see `autotunes`) for one case on CUDA,
+    restored after, so a case never changes the process for the cases that follow it."""
     if device.type != "cuda":
         yield
         return
     # Only this one flag: cudnn.flags() would also reset the others to its defaults.
     before = torch.backends.cudnn.benchmark
-    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.benchmark = autotunes(device)
     try:
         yield
     finally:
@@ -105,45 +125,51 @@ class DeviceClock:
 
 
 class PeakMemory:
-    """Peak memory over a `with` block.
+    """Peak memory over one or more `with` blocks (windows), so that training and
+    evaluation, interleaved epoch by epoch, each get a peak of their own.
 
-    CUDA: torch's max allocated bytes since the block began. CPU: the largest
-    process RSS seen by a background thread sampling psutil every `interval`
-    seconds (a short spike between samples can be missed; 20 ms is far shorter
-    than any training step or SVM fit measured here).
+    CUDA: torch's max allocated bytes, its counter reset as each window begins
+    (so what ran before the window, a warm-up step's cuDNN autotuning say, is not
+    counted). CPU: the largest process RSS seen by a background thread sampling
+    psutil every `interval` seconds (a short spike between samples can be
+    missed; 20 ms is far shorter than any training step or SVM fit measured
+    here). No thread on CUDA, where the RSS figure would be unused.
     """
 
     def __init__(self, device: torch.device, interval: float = 0.02):
         self.device = device
         self.interval = interval
-        self._rss = 0
+        self._peak = 0  # bytes, the largest over the windows so far
         self._stop = threading.Event()
         self._thread = None
 
     def _sample_loop(self):
         process = psutil.Process()
         while not self._stop.wait(self.interval):
-            self._rss = max(self._rss, process.memory_info().rss)
+            self._peak = max(self._peak, process.memory_info().rss)
 
     def __enter__(self):
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
-        self._rss = psutil.Process().memory_info().rss
+            return self
+        self._peak = max(self._peak, psutil.Process().memory_info().rss)
+        self._stop.clear()
         self._thread = threading.Thread(target=self._sample_loop, daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
+        if self.device.type == "cuda":
+            self._peak = max(self._peak, torch.cuda.max_memory_allocated(self.device))
+            return False
         self._stop.set()
         self._thread.join()
-        self._rss = max(self._rss, psutil.Process().memory_info().rss)
+        self._peak = max(self._peak, psutil.Process().memory_info().rss)
         return False
 
     @property
     def mb(self) -> float:
-        if self.device.type == "cuda":
-            return torch.cuda.max_memory_allocated(self.device) / 2**20
-        return self._rss / 2**20
+        return self._peak / 2**20
 
 
 class Load:

@@ -10,6 +10,7 @@
 # smoke sizes (a check that the script works, not GPU figures).
 #
 # Usage: MNISTPERF_DATA=../shared/datasets bash scripts/gpu_check.sh
+#        bash scripts/gpu_check.sh --check-data   # only find and check the datasets, then exit
 #
 # On a fresh machine without network whose image has torch but not the rest
 # (fvcore, iopath, yacs, termcolor, portalocker, ...), build a wheelhouse here
@@ -33,6 +34,18 @@ export PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
 
 die() { echo "gpu_check: error: $*" >&2; exit 1; }
+check_data_only=0
+case "${1:-}" in
+    "") ;;
+    --check-data) check_data_only=1 ;;
+    *) die "unknown argument '$1'; the only one is --check-data (find and check the datasets, then exit)" ;;
+esac
+# The folders a root must hold, both: with one missing, torchvision would try a download.
+missing_data() {
+    local d missing=()
+    for d in MNIST/raw FashionMNIST/raw; do [[ -d $1/$d ]] || missing+=("$d"); done
+    echo "${missing[*]}"
+}
 command -v "$python" >/dev/null 2>&1 || die "no '$python' here; set PYTHON to the interpreter that has torch"
 # A relative path (PYTHON=.venv/bin/python) made absolute, without resolving the link.
 [[ $python == */* && $python != /* ]] && python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"
@@ -46,15 +59,20 @@ if [[ -n ${MNISTPERF_DATA_TGZ:-} ]]; then
         || die "could not unpack $MNISTPERF_DATA_TGZ (want a .tar.gz of the datasets folder)"
     MNISTPERF_DATA=""
     for d in "$unpacked" "$unpacked"/*/ "$unpacked"/*/*/; do
-        if [[ -d $d/MNIST/raw || -d $d/FashionMNIST/raw ]]; then MNISTPERF_DATA="${d%/}"; break; fi
+        if [[ -z $(missing_data "$d") ]]; then MNISTPERF_DATA="${d%/}"; break; fi
     done
     [[ -n $MNISTPERF_DATA ]] \
-        || die "$MNISTPERF_DATA_TGZ holds no MNIST/raw or FashionMNIST/raw folder (two levels deep at most)"
+        || die "$MNISTPERF_DATA_TGZ holds no folder with both MNIST/raw and FashionMNIST/raw (two levels deep at most)"
     echo "gpu_check: datasets unpacked from $MNISTPERF_DATA_TGZ into $MNISTPERF_DATA"
 fi
 export MNISTPERF_DATA="${MNISTPERF_DATA:-../shared/datasets}"
-[[ -d $MNISTPERF_DATA/MNIST/raw || -d $MNISTPERF_DATA/FashionMNIST/raw ]] \
-    || die "MNISTPERF_DATA=$MNISTPERF_DATA holds no MNIST/raw or FashionMNIST/raw; point it (or MNISTPERF_DATA_TGZ) at the datasets"
+missing="$(missing_data "$MNISTPERF_DATA")"
+[[ -z $missing ]] \
+    || die "MNISTPERF_DATA=$MNISTPERF_DATA lacks ${missing// / and }; it must hold both MNIST/raw and FashionMNIST/raw: point it (or MNISTPERF_DATA_TGZ) at the datasets"
+if ((check_data_only)); then
+    echo "gpu_check: datasets ok: $MNISTPERF_DATA holds MNIST/raw and FashionMNIST/raw"
+    exit 0
+fi
 
 # The wheelhouse: the package and whatever the image lacks, installed with no network on
 # top of the image's torch. pip runs from / so that the checkout (its mnistperf/ and any

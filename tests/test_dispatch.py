@@ -23,7 +23,8 @@ ONE = "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu and not pin and n
 # differ between two runs of the same case; everything else must not.
 # Timing and how the machine was shared: dispatched cases run side by side, so they
 # may be `contended` where the local run's were not.
-NOT_COMPARED = {"epoch_seconds", "images_per_second", "peak_memory_mb", "resumed",
+NOT_COMPARED = {"epoch_seconds", "images_per_second", "peak_memory_mb",
+                "eval_peak_memory_mb", "resumed",
                 "resumed_from", "timing_shared", "load_average", "contended"}
 
 KILLER = '''pytest_plugins = ["mnistperf.plugin"]

@@ -17,17 +17,18 @@ LAYERS = (
     ("machinery", ("mnistperf.data", "mnistperf.datafiles", "mnistperf.models",
                    "mnistperf.train", "mnistperf.svm", "mnistperf.flops", "mnistperf.timing",
                    "mnistperf.device", "mnistperf.stats", "mnistperf.progress",
-                   "mnistperf.settings", "mnistperf.fingerprint")),
+                   "mnistperf.settings", "mnistperf.fingerprint", "mnistperf.warmup",
+                   "mnistperf.oom")),
     ("records", ("mnistperf.records",)),
     ("store, run, report primitives, export", ("mnistperf.store", "mnistperf.run",
                                                "mnistperf.report", "mnistperf.export")),
     ("experiments", ("mnistperf.experiments",)),
     # The study's claims and figures sit with the composition: they read experiments.
     # (mnistperf.report.study stays here until it moves into mnistperf.study.)
-    ("suite, study", ("mnistperf.suite", "mnistperf.study", "mnistperf.report.study",
-                      "mnistperf.reference")),
+    ("suite, study", ("mnistperf.suite", "mnistperf.study")),
     ("session", ("mnistperf.session",)),
-    ("entry points", ("mnistperf.plugin", "mnistperf.dispatch", "mnistperf.__main__")),
+    ("entry points", ("mnistperf.plugin", "mnistperf.dispatch", "mnistperf.__main__",
+                      "mnistperf.cuda_check")),
 )
 
 

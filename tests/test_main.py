@@ -173,7 +173,8 @@ def test_version_and_help_examples():
         "    python -m mnistperf compare study results/latest    # the study as run A\n"
         "    python -m mnistperf grid --profile quick            # every case id of a profile\n"
         "    python -m mnistperf export mlflow results/latest    # into MLflow's default store\n"
-        "    python -m mnistperf export tensorboard results/latest tb\n")
+        "    python -m mnistperf export tensorboard results/latest tb\n"
+        "    python -m mnistperf cuda-check                      # does torch here see a GPU?\n")
 
 
 def test_report_of_a_json_file_defaults_to_the_results_folder(tmp_path, monkeypatch, capsys):

@@ -153,7 +153,8 @@ def test_forced_divergence_keeps_the_curves(bench_project, monkeypatch):
     import mnistperf.train
 
     monkeypatch.setattr(mnistperf.train, "make_optimizer",
-                        lambda name, params, lr, options=None: torch.optim.SGD(params, lr=1e12))
+                        lambda name, params, lr, options=None, fused=False:
+                        torch.optim.SGD(params, lr=1e12))
     result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and sgd and "
                              "lr0.001 and cpu and not pin and not pipe and not e4")
     result.assert_outcomes(passed=1)

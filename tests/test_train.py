@@ -35,7 +35,8 @@ def test_short_real_run_learns_mnist_and_fills_every_contract_key(data_root):
     assert result.official_test_accuracy > 75
     assert result.images_trained == 2000 and len(result.epoch_seconds) == 1
     # (a slow machine adds "epoch 1/1 step ..." lines every 10 s before the epoch's line)
-    assert [line for line in lines if not line.startswith("epoch 1/1 step ")][0].startswith(
+    assert lines[0].startswith("warm-up ") and lines[0].endswith("s (untimed; state restored)")
+    assert [line for line in lines[1:] if not line.startswith("epoch 1/1 step ")][0].startswith(
         "epoch 1/1 loss ") and lines[-1].startswith("test ")
     record = TrainRecord.from_seeds(config, result).to_extra_info()
     assert set(TRAIN_KEYS) <= set(record)

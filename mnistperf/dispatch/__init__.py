@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from mnistperf.dispatch.collect import Task, DispatchError, Selection, collect
+from mnistperf.timing import SHARED_GPU_ENV
 
 RAY_HINT = "Ray is not installed; install the extra: pip install -e '.[ray]'"
 # Never shipped to workers: results and environments are large and machine-specific,
@@ -58,16 +59,20 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
                         help="retries of a case whose worker died (not of a case that "
                              "failed). Default: 3")
     args, rest = parser.parse_known_args(argv)
-    if args.gpus_per_case < 0 or args.cpus_per_case <= 0 or args.max_retries < 0:
-        raise DispatchError("--gpus-per-case must be >= 0, --cpus-per-case > 0 and "
-                            "--max-retries >= 0")
+    if args.gpus_per_case <= 0:  # 0 hides the GPU: every gpu case would skip, silently
+        raise DispatchError(f"--gpus-per-case {args.gpus_per_case:g}: a gpu case needs a GPU "
+                            f"or a share of one (above 0, e.g. 0.5); to run only the cpu "
+                            f"cases, select them (-m cpu)")
+    if args.cpus_per_case <= 0 or args.max_retries < 0:
+        raise DispatchError("--cpus-per-case must be > 0 and --max-retries >= 0")
     return args, rest
 
 
 def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
-             threads: int, rootpath: str) -> dict:
+             threads: int, rootpath: str, shared_gpu: bool = False) -> dict:
     """The Ray task: one case in a pytest subprocess, in the shipped project copy.
-    Returns its case documents (one; none for a case pytest skipped) and seconds."""
+    Returns its case documents (one; none for a case pytest skipped) and seconds.
+    `shared_gpu`: a fraction of a GPU, so no cuDNN autotuning (timing.autotunes)."""
     import ray
 
     from mnistperf.store import read_cases
@@ -77,6 +82,8 @@ def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
     if cpu_only:  # a CPU case must not touch, or be timed against, a GPU it was not given
         env["CUDA_VISIBLE_DEVICES"] = ""
     env.setdefault("OMP_NUM_THREADS", str(threads))
+    if shared_gpu:
+        env[SHARED_GPU_ENV] = "1"
     if not os.path.isdir(data_root) and env.get("MNISTPERF_DATA"):
         data_root = env["MNISTPERF_DATA"]  # another machine: its own copy of the datasets
     # The shipped copy is the worker's cwd; a job started without one (a caller's
@@ -218,7 +225,8 @@ def _run_all(ray, args, selection: Selection, todo: list[Task], session) -> int:
             # failed is not: its record, or its error, is the result.
             retry_exceptions=False, name=case.case_id,
         ).remote(case.nodeid, selection.options, data_root, gpus == 0,
-                 max(1, int(args.cpus_per_case)), str(selection.rootpath))
+                 max(1, int(args.cpus_per_case)), str(selection.rootpath),
+                 shared_gpu=0 < gpus < 1)
         refs[ref] = (case, 0 < gpus < 1)
     # How many cases run at once: what the cluster's CPUs (and GPUs) allow.
     total = ray.cluster_resources()

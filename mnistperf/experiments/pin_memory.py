@@ -71,8 +71,8 @@ def tables(run) -> list[Table]:
             "threads = torch threads (on a CPU, one fewer per DataLoader worker, so that "
             "the workers do not stall the training threads); "
             "input wait = host time "
-            "spent waiting for the next batch (transforms, collation, host-to-device copy "
-            "where it blocks), as a share of training time")
+            "spent waiting for the next batch (transforms, collation; the host-to-device "
+            "copy after it is timed apart, copy_seconds), as a share of training time")
     if "gpu" not in devices:
         note += ("; cpu: pin_memory has no effect without CUDA (nothing is pinned), so "
                  "differences between on and off are run-to-run noise, not an effect")

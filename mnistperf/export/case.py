@@ -29,6 +29,7 @@ MEASUREMENTS = frozenset({
     "params", "time_to_target_seconds", "test_accuracy_std", "official_test_accuracy_std",
     "work_seconds", "fit_seconds", "predict_seconds", "n_support", "images", "seconds",
     "warmup_seconds", "final_loss", "cpu_seconds", "load_average", "epochs_run",
+    "copy_seconds", "eval_peak_memory_mb",
 })
 # Per-epoch lists of a training record -> the series name they export as. The
 # live epoch events name them loss, train_accuracy, val_accuracy, seconds.

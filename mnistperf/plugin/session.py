@@ -17,10 +17,10 @@ from traceback import format_exception
 from typing import NamedTuple
 
 import pytest
-import torch
 
 from mnistperf.data import DataFileError, DatasetNotFoundError
 from mnistperf.experiments import GROUPS, case_fixtures
+from mnistperf.oom import failure_status
 from mnistperf.plugin.options import get_session
 from mnistperf.records import is_record
 from mnistperf.session import SessionError, bench_entry
@@ -138,13 +138,12 @@ def pytest_runtest_call(item):
     except KeyboardInterrupt:
         raise  # recorded by pytest_runtest_protocol
     except BaseException as exc:
-        status = "oom" if isinstance(exc, torch.cuda.OutOfMemoryError) else "error"
-        if status == "oom":
-            torch.cuda.empty_cache()  # the sweep goes on: later cases need the memory
+        # Out of memory: the sweep goes on, so the case is freed before the next one.
+        status, memory = failure_status(exc, case.config)
         _forget_benchmark(item)
         run.store_failure(case.config, status, f"{type(exc).__name__}: {exc}".splitlines()[0],
                           name=item.name, fullname=item.nodeid,
-                          traceback="".join(format_exception(exc)))
+                          traceback="".join(format_exception(exc)), memory=memory)
         raise
     benchmark.extra_info.update(load.finish())
     if benchmark.stats:

@@ -34,12 +34,13 @@ __all__ = ["NOT_RUN", "OK", "STATUSES", "SVM_KEYS", "TRAIN_KEYS", "RECORD_TYPES"
 RECORD_TYPES = {cls.KIND: cls for cls in (TrainRecord, SvmRecord, PipelineRecord)}
 
 
-def failure_record(config, status: str, message: str) -> Record:
+def failure_record(config, status: str, message: str, memory: dict | None = None) -> Record:
     """The record of a case that ended without results of its own (an exception,
-    out of memory, an interrupt): its configuration and its status."""
+    out of memory, an interrupt): its configuration and its status; `memory`, the
+    MiB in use at the failure (mnistperf.oom.memory_at_failure), for an oom."""
     from mnistperf.config import PipelineConfig, SvmConfig
 
-    common = dict(status=status, message=message)
+    common = dict(status=status, message=message, memory_at_failure_mb=dict(memory or {}))
     if isinstance(config, SvmConfig):
         return SvmRecord(**SvmRecord.config_fields(config), **common)
     if isinstance(config, PipelineConfig):

@@ -66,6 +66,9 @@ class Record:
     # (versions 1 and 2)". `flags`: the source's own inconsistencies, shown with it.
     source: str = ""
     flags: list = dataclasses.field(default_factory=list)
+    # An oom case: MiB in use when it failed (CUDA: allocated, reserved, peak, free,
+    # total; CPU: rss), read before its memory was freed (mnistperf.oom).
+    memory_at_failure_mb: dict = dataclasses.field(default_factory=dict)
 
     # The fields that make two records "the same configuration" whatever their size
     # (a run's case and the study's figure for it; see `budget`).

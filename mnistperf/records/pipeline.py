@@ -36,9 +36,11 @@ class PipelineRecord(Record):
     seconds: float | None = None
     warmup_seconds: float | None = None
     input_seconds: float | None = None
+    copy_seconds: float | None = None  # host-to-device copies, timed apart from input_seconds
     images_per_second: float | None = None
     final_loss: float | None = None
     peak_memory_mb: float | None = None
+    fused_optimizer: bool | None = None  # torch's fused Adam/SGD (CUDA only)
     round_images_per_second: list = field(default_factory=list)  # each timed round
     # timed and warm-up steps of every round, the warm-up round included
     work_seconds: float | None = None
@@ -91,6 +93,7 @@ class PipelineRecord(Record):
             images=result.images, seconds=_round(result.seconds),
             warmup_seconds=_round(result.warmup_seconds),
             input_seconds=_round(result.input_seconds),
+            copy_seconds=_round(result.copy_seconds), fused_optimizer=result.fused_optimizer,
             images_per_second=_round(result.images_per_second, 2),
             final_loss=_round(result.final_loss, 6), peak_memory_mb=_round(result.peak_memory_mb, 1),
             status=next((r.status for r in rounds if r.status != OK), OK),

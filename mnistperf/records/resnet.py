@@ -68,13 +68,20 @@ class TrainRecord(Record):
     train_seconds: float | None = None
     eval_seconds: float | None = None
     input_seconds: float | None = None
+    copy_seconds: float | None = None  # host-to-device copies, timed apart from input_seconds
+    # the untimed warm-up steps before the first epoch (autotuning, compilation): not
+    # in train_seconds, but measured work (measured_seconds)
+    warmup_seconds: float | None = None
     macs_per_image: int | None = None
     flops_per_image: int | None = None
     study_flops_per_image: int | None = None  # thop's count (the study's FLOPs column)
     train_flops_per_epoch: int | None = None
     params: int | None = None
     images_per_second: float | None = None
-    peak_memory_mb: float | None = None
+    peak_memory_mb: float | None = None  # training epochs only, after the warm-up
+    eval_peak_memory_mb: float | None = None
+    fused_optimizer: bool | None = None  # torch's fused Adam/SGD (CUDA only)
+    cudnn_benchmark: bool | None = None  # cuDNN autotuning (off on a shared GPU)
     compile: str = ""
     # epoch -> {"test_accuracy": ..., "official_test_accuracy": ...}
     checkpoints: dict = field(default_factory=dict)
@@ -114,7 +121,8 @@ class TrainRecord(Record):
     def measured_seconds(self) -> float:
         if self.work_seconds is not None:
             return self.work_seconds
-        return ((self.train_seconds or 0) + (self.eval_seconds or 0)) * (self.repeats or 1)
+        return ((self.train_seconds or 0) + (self.eval_seconds or 0)
+                + (self.warmup_seconds or 0)) * (self.repeats or 1)
 
     @property
     def spread_seconds(self) -> float | None:
@@ -163,7 +171,7 @@ class TrainRecord(Record):
         record.images_per_second = _round(rounds[0].images_trained / median, 2) \
             if median > 0 else None
         record.status = next((r.status for r in rounds if r.status != OK), OK)
-        record.work_seconds = _round(sum(r.train_seconds + r.eval_seconds
+        record.work_seconds = _round(sum(r.train_seconds + r.eval_seconds + r.warmup_seconds
                                          for r in [*warmup, *rounds]))
         return record
 
@@ -195,6 +203,8 @@ class TrainRecord(Record):
             train_seconds=_round(statistics.fmean(r.train_seconds for r in results)),
             eval_seconds=_round(statistics.fmean(r.eval_seconds for r in results)),
             input_seconds=_round(statistics.fmean(r.input_seconds for r in results)),
+            copy_seconds=_round(statistics.fmean(r.copy_seconds for r in results)),
+            warmup_seconds=_round(statistics.fmean(r.warmup_seconds for r in results)),
             macs_per_image=macs, flops_per_image=2 * macs,
             study_flops_per_image=study_flops_per_image(config.model, config.channels,
                                                         config.input_size),
@@ -204,6 +214,8 @@ class TrainRecord(Record):
             params=first.params, torch_threads=first.torch_threads or None,
             images_per_second=_round(statistics.fmean(speeds), 2) if speeds else None,
             peak_memory_mb=_round(max(r.peak_memory_mb for r in results), 1),
+            eval_peak_memory_mb=_round(max(r.eval_peak_memory_mb for r in results), 1),
+            fused_optimizer=first.fused_optimizer, cudnn_benchmark=first.cudnn_benchmark,
             checkpoints={epoch: {k: _round(v) for k, v in values.items()}
                          for epoch, values in first.checkpoints.items()},
             repeats=len(results), seeds=seeds,
