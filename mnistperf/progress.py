@@ -44,6 +44,12 @@ class Sweep:
     def start(self, case_id: str) -> str:
         return f"{self._n(case_id)} start {case_id}"
 
+    def skip(self, case_id: str) -> None:
+        """A case that will not run (skipped): out of the count and the estimate."""
+        self.work.pop(case_id, None)
+        if case_id in self.order:
+            self.order.remove(case_id)
+
     def left(self) -> float | None:
         """Seconds the cases not yet finished will take, from the finished ones."""
         if not self.seconds:

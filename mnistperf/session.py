@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mnistperf import __version__
-from mnistperf.experiments import GROUPS, experiment_of, fixture_of
+from mnistperf.experiments import experiment_of, fixture_of, group_of
 from mnistperf.fingerprint import fingerprint, mismatches
 from mnistperf.progress import Sweep, work_units
 from mnistperf.settings import Settings
@@ -88,6 +88,9 @@ class RunSession:
         self.status: dict[str, str] = {}  # case id -> the status its record was stored with
         self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
         self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
+        self.skips: dict[str, int] = {}  # skip reason -> cases skipped for it
+        self._skipped: set[str] = set()
+        self._start_lines: dict[str, str] = {}  # case id -> its start line, until said
         self._sigterm = None  # the SIGTERM handler before ours
         self.warn = warn or (lambda line: None)
         self.tracker = None  # the live tracker (--mnistperf-track), from open() on
@@ -203,7 +206,25 @@ class RunSession:
         if not self._tracked(config):
             return None
         self.event("case_start", case_id=config.case_id)
-        return self.sweep.start(config.case_id)
+        self._start_lines[config.case_id] = self.sweep.start(config.case_id)
+        return self._start_lines[config.case_id]
+
+    def start_line(self, config) -> str | None:
+        """The start line of a case that got past its setup, once (None after)."""
+        return self._start_lines.pop(config.case_id, None)
+
+    def case_skipped(self, config, reason: str) -> None:
+        """A case pytest skipped (a gpu case without CUDA, a missing extra): no line of
+        its own; the session ends with one line per reason (`skip_lines`)."""
+        self.skips[reason] = self.skips.get(reason, 0) + 1
+        self._skipped.add(config.case_id)
+        if self._tracked(config):
+            self.event("case_skip", case_id=config.case_id, reason=reason)
+            self.sweep.skip(config.case_id)
+
+    def skip_lines(self) -> list[str]:
+        return [f"{n} case{'s' if n != 1 else ''} skipped: {reason}"
+                for reason, n in self.skips.items()]
 
     def seconds(self, config) -> float:
         """Seconds since the case started (0 before it did)."""
@@ -212,8 +233,8 @@ class RunSession:
 
     def case_ended(self, config) -> str | None:
         """The progress line of a case that ended, with the status it was stored with
-        ("not run" when it left no record)."""
-        if not self._tracked(config):
+        ("not run" when it left no record); None for a skipped one."""
+        if config.case_id in self._skipped or not self._tracked(config):
             return None
         status, seconds = self.status.get(config.case_id, "not run"), self.seconds(config)
         self.event("case_end", case_id=config.case_id, status=status,
@@ -357,7 +378,7 @@ def bench_entry(config, extra_info: dict, seconds: float | None, name: str,
                 fullname: str) -> dict:
     """pytest-benchmark's entry for a case it has no stats of (failed, or timing
     disabled): the time the case ran, or no stats at all."""
-    return {"group": GROUPS[fixture_of(config)], "name": name, "fullname": fullname,
+    return {"group": group_of(config), "name": name, "fullname": fullname,
             "params": {fixture_of(config): config.case_id}, "param": config.case_id,
             "extra_info": extra_info, "options": {},
             "stats": None if seconds is None else single_round_stats(seconds)}

@@ -71,6 +71,21 @@ def test_gpu_case_skips_with_a_reason_without_cuda(bench_project):
     result.stdout.fnmatch_lines(["*gpu case needs CUDA, but torch.cuda.is_available() is False*"])
 
 
+def test_an_all_skipped_selection_says_one_line_per_reason(bench_project):
+    result = bench_project.runpytest(
+        "benchmarks", "-k", "mnist and resnet18 and bs32 and gpu and not pin and not pipe",
+        "--mnistperf-profile", "smoke")
+    result.assert_outcomes(skipped=4)  # 4 grid cases (the e4 epochs case: "not e20"...)
+    out = result.stdout.str()
+    assert "not run in" not in out and " start mnist-" not in out
+    # After the header lines (profile, data, ...): one line for the four skips.
+    lines = [line for line in out.splitlines() if line.startswith("mnistperf: ")]
+    assert lines[-1] == ("mnistperf: 4 cases skipped: gpu case needs CUDA, but "
+                         "torch.cuda.is_available() is False on this machine; run it where a "
+                         "CUDA GPU is visible (tox -e cuda)"), lines
+    assert sum("skipped" in line for line in lines) == 1
+
+
 def _smoke_run(bench_project, k, *options):
     """A smoke-profile session of the cases `-k k` selects, in a subprocess:
     its result and its --benchmark-json report."""
@@ -242,7 +257,9 @@ def test_timing_cases_run_a_warm_up_then_their_timed_rounds(bench_project):
     assert len(speeds) == 3
     timed = sum(pipe["extra_info"]["images"] / s for s in speeds)
     assert pipe["extra_info"]["work_seconds"] > timed + pipe["extra_info"]["warmup_seconds"]
-    assert pin["group"] == "resnet training" and pipe["group"] == "pipeline steps"
+    # one group per experiment: the table never ranks pin_memory cases against the grid
+    assert pin["group"] == "pin_memory: resnet training"
+    assert pipe["group"] == "pipeline: pipeline steps"
 
 
 def test_progress_says_case_n_of_m_with_an_estimate_and_logs_events(bench_project):

@@ -23,6 +23,14 @@ _MODULES = (grid, devices, pin_memory, epochs, pipeline, svm)
 EXPERIMENTS: tuple[Experiment, ...] = tuple(module.EXPERIMENT for module in _MODULES)
 
 
+def group_of(config) -> str:
+    """pytest-benchmark's group of a case: its experiment and kind ("grid: resnet
+    training", "epochs: resnet training", "svm: svm fit"), so that its table never
+    ranks a 2-epoch case against a 20-epoch or a DataLoader one."""
+    experiment = experiment_of(config)
+    return f"{experiment.name}: {GROUPS[experiment.fixture]}"
+
+
 def names() -> tuple[str, ...]:
     return tuple(e.name for e in EXPERIMENTS)
 
@@ -59,5 +67,5 @@ def fixture_of(config) -> str:
             "pipeline_case" if isinstance(config, PipelineConfig) else "train_case")
 
 
-__all__ = ["EXPERIMENTS", "GROUPS", "Experiment", "case_fixtures", "experiment_of",
+__all__ = ["EXPERIMENTS", "GROUPS", "Experiment", "case_fixtures", "experiment_of", "group_of",
            "fixture_of", "get_experiment", "names", "primary_experiments"]

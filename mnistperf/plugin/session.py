@@ -19,7 +19,7 @@ from typing import NamedTuple
 import pytest
 
 from mnistperf.data import DataFileError, DatasetNotFoundError
-from mnistperf.experiments import GROUPS, case_fixtures
+from mnistperf.experiments import case_fixtures, group_of
 from mnistperf.oom import failure_status
 from mnistperf.plugin.options import get_session
 from mnistperf.records import is_record
@@ -92,7 +92,10 @@ def pytest_runtest_protocol(item, nextitem):
     case, run = case_of(item), get_session(item.config)
     if case is None:
         return (yield)
-    _say(item.config, run.case_started(case.config))
+    # Said when the case's test function is called, so a case skipped in its setup
+    # (a gpu case without CUDA) prints nothing of its own: one line per skip reason
+    # ends the session instead.
+    run.case_started(case.config)
     try:
         return (yield)
     except KeyboardInterrupt as exc:
@@ -104,6 +107,18 @@ def pytest_runtest_protocol(item, nextitem):
         raise
     finally:
         _say(item.config, run.case_ended(case.config))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    case = case_of(item)
+    if case is not None and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(
+            report.longrepr)
+        get_session(item.config).case_skipped(case.config,
+                                              reason.removeprefix("Skipped: "))
+    return report
 
 
 def _say(config, line: str | None) -> None:
@@ -121,6 +136,8 @@ def _say(config, line: str | None) -> None:
 def pytest_runtest_call(item):
     """Save the case's record the moment it ends, whatever the ending."""
     case, run = case_of(item), get_session(item.config)
+    if case is not None:
+        _say(item.config, run.start_line(case.config))
     benchmark = item.funcargs.get("benchmark")
     if benchmark is None or (case is not None and run.is_resumed(case.config)):
         return (yield)
@@ -129,7 +146,7 @@ def pytest_runtest_call(item):
         if is_record(benchmark.extra_info) and benchmark.stats is not None:
             run.store(None, benchmark.stats.as_dict(include_data=True))
         return result
-    benchmark.group = GROUPS[case.fixture]
+    benchmark.group = group_of(case.config)
     # Readable in pytest-benchmark's own JSON, not UNSERIALIZABLE[TrainConfig(...)].
     benchmark.params = {case.fixture: case.config.case_id}
     load = Load()
@@ -191,6 +208,13 @@ def pytest_sessionfinish(session, exitstatus):
                          "(stats are empty in benchmark.json)")
 
 
+# Two times for one case: pytest-benchmark's and the tables'.
+TIMES_LINE = ("times: pytest-benchmark's table above times each case's whole timed round "
+              "(training, evaluation, and for a speed experiment every timed round); the "
+              "tables below show training time only (the epochs, without evaluation), as the "
+              "study's do")
+
+
 def bs_version() -> str:
     from pytest_benchmark import __version__
 
@@ -203,9 +227,10 @@ def pytest_terminal_summary(terminalreporter):
     run = get_session(tr.config)
     if run.run is not None:
         tr.write_sep("=", "mnistperf")
+        tr.write_line(TIMES_LINE)
         for line in run.summary_lines():
             tr.write_line(line)
-    for line in run.notes:
+    for line in run.skip_lines() + run.notes:
         tr.write_line(f"mnistperf: {line}")
 
 
