@@ -256,7 +256,7 @@ class _RayInterrupted:
             def options(self, **kwargs):
                 return self
 
-            def remote(self, nodeid, *args):
+            def remote(self, nodeid, *args, **kwargs):
                 return f"ref:{nodeid}"
 
         return Task()
