@@ -244,3 +244,22 @@ def test_pipeline_figure_shows_images_per_second_per_input_size_and_batch():
     assert [ax.get_title() for ax in fig.axes] == ["cpu, 28x28x1", "cpu, 224x224x3"]
     assert _bar_heights(fig.axes[0]) == [150.0, 180.0]  # study, fast
     assert _bar_heights(fig.axes[1]) == [10.0]  # fast did not run at 224 px
+
+
+def test_a_label_pushed_away_from_its_dot_gets_a_leader_line():
+    from mnistperf.report.figures import label_points, new_figure
+
+    fig = new_figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 100)
+    # six points a pixel apart: four labels fit right beside the dots, two go further
+    names = ["first", "second", "third", "fourth", "fifth", "sixth"]
+    assert label_points(ax, [5.0] * 6, [50.0 + 0.5 * i for i in range(6)], names) == []
+    notes = [a for a in ax.texts if a.get_text() in names]
+    assert len(notes) == 6
+    far = [a for a in notes if abs(a.xyann[1]) >= 12]
+    near = [a for a in notes if abs(a.xyann[1]) < 12]
+    assert far and near
+    assert all(a.arrow_patch is not None for a in far)
+    assert all(a.arrow_patch is None for a in near)

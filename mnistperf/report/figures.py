@@ -127,12 +127,17 @@ def _place(ax, xs, ys, labels, fontsize, dry_run: bool = False) -> bool:
         free = free and cover == 0
         placed.append(box)
         if not dry_run:
+            # A label pushed off its dot's side (past the nearest row of offsets) gets
+            # a thin leader line, so that it never seems to float free of its dot.
+            far = (dx, dy) not in _OFFSETS[:4]
             ax.annotate(text, ax.transData.inverted().transform((x, y)), xytext=(dx, dy),
                         textcoords="offset points", fontsize=fontsize, va="bottom",
                         ha="left" if dx > 0 else "right",
                         # a light backdrop keeps a label readable across grid lines
                         bbox=dict(boxstyle="square,pad=0.1", facecolor="white",
-                                  edgecolor="none", alpha=0.75))
+                                  edgecolor="none", alpha=0.75),
+                        arrowprops=dict(arrowstyle="-", color="grey", linewidth=0.6,
+                                        shrinkA=0, shrinkB=3) if far else None)
     return free
 
 
