@@ -79,6 +79,15 @@ def _problem(path, what: str, fix: str = RESTORE) -> str:
 
 def check_dataset_files(dataset: str, root) -> list[str]:
     """Check <root>/<Folder>/raw/*; raise DataFileError on the first bad file, return warnings."""
+    try:
+        return _check_files(dataset, root)
+    except PermissionError as exc:
+        raise DataFileError(_problem(
+            exc.filename, "not readable (permission denied)",
+            "give your user read permission on it (e.g. chmod a+r)")) from None
+
+
+def _check_files(dataset: str, root) -> list[str]:
     if dataset not in FOLDERS:
         raise DataFileError(f"dataset {dataset!r} is not one of: {', '.join(FOLDERS)}")
     folder = FOLDERS[dataset]
