@@ -113,11 +113,14 @@ class RunSession:
         """Check the datasets the cases read (DatasetNotFoundError, DataFileError, an
         empty run folder removed first); unknown SHA-256 digests become notes."""
         from mnistperf.data import DataFileError, DatasetNotFoundError, prepare_dataset
-        from mnistperf.datafiles import file_digests
+        from mnistperf.config import SPLIT_SIZES
+        from mnistperf.datafiles import check_sizes, file_digests
 
         for dataset in sorted({dataset_of(c) for c in configs}):
             try:
                 lines = prepare_dataset(dataset, self.settings.data_root)
+                check_sizes(dataset, self.settings.data_root,
+                            [c for c in configs if dataset_of(c) == dataset], sum(SPLIT_SIZES))
             except (DatasetNotFoundError, DataFileError):
                 self._discard_if_empty()
                 raise

@@ -242,3 +242,33 @@ def test_damaged_data_ends_the_session_once_naming_the_file(bench_project, data_
     text = result.stdout.str() + result.stderr.str()
     assert text.count(str(images)) == 1 and "Traceback" not in text
     assert not list((bench_project.path / "results").glob("*/cases/*.json"))
+
+
+def _cut_test_set(data_root, copy, count):
+    """MNIST copied to `copy` with its official test images and labels cut to `count`."""
+    import shutil
+    import struct
+
+    shutil.copytree(data_root / "MNIST", copy / "MNIST", copy_function=shutil.copyfile)
+    raw = copy / "MNIST" / "raw"
+    for name, header, item in (("t10k-images-idx3-ubyte", 16, 28 * 28),
+                               ("t10k-labels-idx1-ubyte", 8, 1)):
+        data = (raw / name).read_bytes()
+        (raw / name).write_bytes(data[:4] + struct.pack(">I", count) + data[8:header]
+                                 + data[header:header + count * item])
+    return raw
+
+
+def test_data_too_small_for_the_profile_stops_before_training(bench_project, data_root,
+                                                              tmp_path, monkeypatch):
+    raw = _cut_test_set(data_root, tmp_path / "data", 300)
+    monkeypatch.setenv("MNISTPERF_DATA", str(tmp_path / "data"))
+    result = _run_in_process(bench_project, "-k", FOUR)
+    assert result.ret == 4
+    text = result.stdout.str() + result.stderr.str()
+    images = raw / "t10k-images-idx3-ubyte"
+    assert (f"{images}: 300 images but profile 'smoke' needs official_test_size=512; "
+            f"restore the original file (see ../shared/datasets/README.md for the expected "
+            f"SHA-256), or choose a profile that needs at most 300") in text
+    assert "Traceback" not in text and "epoch 1/1" not in text
+    assert not list((bench_project.path / "results").glob("*/cases/*.json"))
