@@ -272,3 +272,25 @@ def test_data_too_small_for_the_profile_stops_before_training(bench_project, dat
             f"SHA-256), or choose a profile that needs at most 300") in text
     assert "Traceback" not in text and "epoch 1/1" not in text
     assert not list((bench_project.path / "results").glob("*/cases/*.json"))
+
+
+def test_benchmarks_under_xdist_stop_with_one_line(bench_project):
+    result = bench_project.runpytest_subprocess("benchmarks", "-p", "no:cacheprovider",
+                                                "--mnistperf-profile", "smoke", "-k", FOUR,
+                                                "-n", "2")
+    assert result.ret == 4
+    text = result.stdout.str() + result.stderr.str()
+    assert ("pytest-xdist (-n): pytest-benchmark times nothing under xdist and the run folder "
+            "needs a plain run; run the mnistperf cases without -n") in text
+    assert "Traceback" not in text and "INTERNALERROR" not in text
+    assert not (bench_project.path / "results").exists()
+
+
+def test_plain_tests_under_xdist_run_as_before(pytester, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
+    pytester.makepyfile(test_plain="def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*2 passed*"])
