@@ -31,7 +31,7 @@ from mnistperf.fingerprint import fingerprint, mismatches
 from mnistperf.progress import Sweep, work_units
 from mnistperf.settings import Settings
 from mnistperf.store import (
-    CASES, StoreError, append_event, case_document, config_dict, new_run_dir, read_cases,
+    CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir, read_cases,
     run_json, runs_of_profile, single_round_stats, write_case,
 )
 
@@ -85,6 +85,7 @@ class RunSession:
         self.sweep: Sweep | None = None
         self.notes: list[str] = []  # one-line notes for the end of the run's output
         self.run = None  # the finished Run (mnistperf.run.Run)
+        self.failed = False  # finish() could not write the run's files
         self.status: dict[str, str] = {}  # case id -> the status its record was stored with
         self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
         self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
@@ -347,6 +348,11 @@ class RunSession:
         try:
             self.run = save_run(self.run_dir, json.dumps(data, ensure_ascii=True, indent=4,
                                                          default=str))
+        except WriteError as exc:  # a full disk, a permission: the records are kept
+            self.notes.append(f"{exc.strerror}; the case records in cases/ are kept: "
+                              f"python -m mnistperf report {self.run_dir} rebuilds the rest")
+            self.failed = True
+            return None
         except StoreError as exc:  # results/latest is the user's file: the run is kept
             self.notes.append(str(exc))
             self.run = load_run(self.run_dir)

@@ -294,3 +294,32 @@ def test_plain_tests_under_xdist_run_as_before(pytester, monkeypatch):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*2 passed*"])
+
+
+def test_a_full_disk_at_the_end_keeps_what_was_written_in_one_line(bench_project,
+                                                                    monkeypatch):
+    import errno
+
+    import mnistperf.store
+
+    real = mnistperf.store._atomic_write
+
+    def full_at_figures(path, content):
+        if path.suffix == ".png":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, content)
+
+    monkeypatch.setattr(mnistperf.store, "_atomic_write", full_at_figures)
+    result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and adam and "
+                             "lr0.001 and cpu and not pin and not pipe and not e4")
+    assert result.ret == 1
+    (run_dir,) = (bench_project.path / "results").glob("smoke-*")
+    (figure,) = [line for line in result.stdout.lines if ".png: not written" in line]
+    assert re.fullmatch(
+        rf"mnistperf: \S*{run_dir.name}/\S+\.png: not written \(No space left on device\); "
+        rf"the case records in cases/ are kept: python -m mnistperf report "
+        rf"\S*{run_dir.name} rebuilds the rest", figure), figure
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert (run_dir / "benchmark.json").is_file() and (run_dir / "tables.md").is_file()
+    assert len(list((run_dir / "cases").glob("*.json"))) == 1
+    assert not list(run_dir.glob(".*.tmp")) and not list(run_dir.glob("*.png"))

@@ -302,6 +302,9 @@ def _finish(session, failed: int) -> int:
     summary = dict(seen[0] if seen and all(m == seen[0] and m for m in seen)
                    else machine_summary(), profile=session.settings.profile.name)
     run = session.finish({"mnistperf": summary, "node": socket.gethostname()}, {}, bs_version)
+    if session.failed:  # its files could not be written: one line, records kept
+        print(f"dispatch: {session.notes[-1]}")
+        return 1
     if run is None:  # nothing ran (all skipped or failed): no run folder left
         print("dispatch: no case records; no run folder written")
         return 1 if failed else 0

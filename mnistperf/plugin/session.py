@@ -220,8 +220,10 @@ def pytest_sessionfinish(session, exitstatus):
         return
     bs = config.pluginmanager.get_plugin("pytest-benchmark")
     commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
-    if run.finish(bs.get_machine_info(), commit_info, bs_version()) is not None \
-            and bs.disabled:
+    finished = run.finish(bs.get_machine_info(), commit_info, bs_version())
+    if run.failed:
+        session.exitstatus = 1
+    elif finished is not None and bs.disabled:
         run.notes.append("--benchmark-disable: times were not measured by pytest-benchmark "
                          "(stats are empty in benchmark.json)")
 
