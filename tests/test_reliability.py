@@ -323,3 +323,55 @@ def test_a_full_disk_at_the_end_keeps_what_was_written_in_one_line(bench_project
     assert (run_dir / "benchmark.json").is_file() and (run_dir / "tables.md").is_file()
     assert len(list((run_dir / "cases").glob("*.json"))) == 1
     assert not list(run_dir.glob(".*.tmp")) and not list(run_dir.glob("*.png"))
+
+
+class _RayNeverCalled:
+    """A stand-in for Ray: the unreachable address must stop dispatch before ray.init."""
+
+    def is_initialized(self):
+        return False
+
+    def init(self, **kwargs):
+        raise AssertionError(f"ray.init called with {kwargs}")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_dispatch_to_an_unreachable_cluster_stops_with_one_line(tmp_path, monkeypatch, capsys):
+    from mnistperf.__main__ import main
+
+    monkeypatch.setitem(sys.modules, "ray", _RayNeverCalled())
+    address = f"127.0.0.1:{_closed_port()}"
+    start = time.monotonic()
+    code = main(["dispatch", "-k", FOUR, "--mnistperf-profile", "smoke", "--mnistperf-results",
+                 str(tmp_path / "results"), "--address", address, "--connect-timeout", "5"])
+    assert code == 2 and time.monotonic() - start < 30
+    assert capsys.readouterr().err == (
+        f"mnistperf dispatch: error: --address {address}: cannot reach that Ray cluster "
+        f"(Connection refused); is it running there? (--connect-timeout sets the wait)\n")
+    assert not (tmp_path / "results").exists()
+
+
+def test_dispatch_to_a_silent_cluster_gives_up_after_the_connect_timeout(monkeypatch):
+    import socket
+
+    from mnistperf.dispatch import DispatchError, _start_ray
+
+    waited = []
+
+    def silent(address, timeout):
+        waited.append(timeout)
+        raise socket.timeout("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", silent)
+    with pytest.raises(DispatchError) as info:
+        _start_ray(_RayNeverCalled(), "10.0.0.1:6379", None, 7)
+    assert waited == [7] and str(info.value) == (
+        "--address 10.0.0.1:6379: cannot reach that Ray cluster (no answer within 7 s); is it "
+        "running there? (--connect-timeout sets the wait)")
