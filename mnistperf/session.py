@@ -31,8 +31,8 @@ from mnistperf.fingerprint import fingerprint, mismatches
 from mnistperf.progress import Sweep, work_units
 from mnistperf.settings import Settings
 from mnistperf.store import (
-    CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir, read_cases,
-    run_json, runs_of_profile, single_round_stats, write_case,
+    CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
+    read_cases, run_json, runs_of_profile, single_round_stats, write_case,
 )
 
 
