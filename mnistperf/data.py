@@ -89,6 +89,10 @@ def prepare_dataset(dataset: str, root: str | os.PathLike | None = None,
     _check_name(dataset)
     root = resolve_root(root)
     folder = TORCHVISION_NAMES[dataset]
+    if root.exists() and not root.is_dir():
+        raise DatasetNotFoundError(
+            f"data root '{root}' is not a folder; point --mnistperf-data / MNISTPERF_DATA "
+            f"at a folder holding {folder}/raw/ (e.g. MNISTPERF_DATA=../shared/datasets).")
     missing = missing_files(dataset, root)
     if missing:
         reason = "download disabled"

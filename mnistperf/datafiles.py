@@ -79,6 +79,15 @@ def _problem(path, what: str, fix: str = RESTORE) -> str:
 
 def check_dataset_files(dataset: str, root) -> list[str]:
     """Check <root>/<Folder>/raw/*; raise DataFileError on the first bad file, return warnings."""
+    try:
+        return _check_files(dataset, root)
+    except PermissionError as exc:
+        raise DataFileError(_problem(
+            exc.filename, "not readable (permission denied)",
+            "give your user read permission on it (e.g. chmod a+r)")) from None
+
+
+def _check_files(dataset: str, root) -> list[str]:
     if dataset not in FOLDERS:
         raise DataFileError(f"dataset {dataset!r} is not one of: {', '.join(FOLDERS)}")
     folder = FOLDERS[dataset]
@@ -167,6 +176,37 @@ def _check_structure(path: str, name: str) -> int:
         raise DataFileError(_problem(
             path, f"header says {what} = {want} bytes but the file has {size} bytes ({hint})"))
     return count
+
+
+def image_counts(dataset: str, root) -> dict[str, tuple[str, int]]:
+    """name -> (path, image count from its header) for the two image files; call after
+    check_dataset_files has passed."""
+    raw = os.path.join(os.fspath(root), FOLDERS[dataset], "raw")
+    counts = {}
+    for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+        path = os.path.join(raw, name)
+        with open(path, "rb") as f:
+            (count,) = struct.unpack(">I", f.read(8)[4:8])
+        counts[name] = (path, count)
+    return counts
+
+
+def check_sizes(dataset: str, root, configs, split_total: int) -> None:
+    """DataFileError when the files hold fewer images than a case's profile needs: the
+    split needs `split_total` training images, a ResNet case its official_test_size."""
+    counts = image_counts(dataset, root)
+    path, have = counts["train-images-idx3-ubyte"]
+    if have != split_total:
+        raise DataFileError(_problem(
+            path, f"{have} images but the 70/10/20 split needs {split_total}"))
+    path, have = counts["t10k-images-idx3-ubyte"]
+    for config in configs:
+        need = getattr(config, "official_test_size", None)
+        if need is not None and need > have:
+            raise DataFileError(_problem(
+                path, f"{have} images but profile {config.profile!r} needs "
+                      f"official_test_size={need}",
+                f"{RESTORE}, or choose a profile that needs at most {have}"))
 
 
 def file_digests(dataset: str, root) -> dict[str, str]:

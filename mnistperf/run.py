@@ -82,7 +82,9 @@ def parse_run(text: str, source: str) -> Run:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ReportError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        # Some of json's messages end in "at" ("Invalid control character at").
+        what = exc.msg.removesuffix(" at")
+        raise ReportError(f"{source}: not JSON ({what} at line {exc.lineno})") from None
     except RecursionError:
         raise ReportError(f"{source}: not a pytest-benchmark JSON file (nested too deeply)") \
             from None

@@ -31,8 +31,8 @@ from mnistperf.fingerprint import fingerprint, mismatches
 from mnistperf.progress import Sweep, work_units
 from mnistperf.settings import Settings
 from mnistperf.store import (
-    CASES, StoreError, append_event, case_document, config_dict, new_run_dir, read_cases,
-    run_json, runs_of_profile, single_round_stats, write_case,
+    CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
+    read_cases, run_json, runs_of_profile, single_round_stats, write_case,
 )
 
 
@@ -85,6 +85,7 @@ class RunSession:
         self.sweep: Sweep | None = None
         self.notes: list[str] = []  # one-line notes for the end of the run's output
         self.run = None  # the finished Run (mnistperf.run.Run)
+        self.failed = False  # finish() could not write the run's files
         self.status: dict[str, str] = {}  # case id -> the status its record was stored with
         self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
         self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
@@ -113,11 +114,14 @@ class RunSession:
         """Check the datasets the cases read (DatasetNotFoundError, DataFileError, an
         empty run folder removed first); unknown SHA-256 digests become notes."""
         from mnistperf.data import DataFileError, DatasetNotFoundError, prepare_dataset
-        from mnistperf.datafiles import file_digests
+        from mnistperf.config import SPLIT_SIZES
+        from mnistperf.datafiles import check_sizes, file_digests
 
         for dataset in sorted({dataset_of(c) for c in configs}):
             try:
                 lines = prepare_dataset(dataset, self.settings.data_root)
+                check_sizes(dataset, self.settings.data_root,
+                            [c for c in configs if dataset_of(c) == dataset], sum(SPLIT_SIZES))
             except (DatasetNotFoundError, DataFileError):
                 self._discard_if_empty()
                 raise
@@ -344,6 +348,11 @@ class RunSession:
         try:
             self.run = save_run(self.run_dir, json.dumps(data, ensure_ascii=True, indent=4,
                                                          default=str))
+        except WriteError as exc:  # a full disk, a permission: the records are kept
+            self.notes.append(f"{exc.strerror}; the case records in cases/ are kept: "
+                              f"python -m mnistperf report {self.run_dir} rebuilds the rest")
+            self.failed = True
+            return None
         except StoreError as exc:  # results/latest is the user's file: the run is kept
             self.notes.append(str(exc))
             self.run = load_run(self.run_dir)

@@ -41,14 +41,28 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write text to path so that readers see the old file or the whole new one.
-    The file gets the mode of any other file the user writes (0644 under the usual
-    umask), not mkstemp's private 0600: results folders are shared."""
+class WriteError(OSError):
+    """A file that could not be written; the message is one line naming it and the error."""
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write text (or bytes) to path so that readers see the old file or the whole new
+    one; WriteError names the path and the error. The file gets the mode of any other
+    file the user writes (0644 under the usual umask), not mkstemp's private 0600:
+    results folders are shared."""
+    try:
+        _atomic_write(Path(path), content)
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise WriteError(exc.errno, f"{path}: not written ({_one_line(exc)})") from None
+
+
+def _atomic_write(path: Path, content: str | bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as fh:
+            fh.write(content)
             fh.flush()
             os.fchmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())

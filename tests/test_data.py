@@ -273,3 +273,15 @@ def test_224_protocol_resizes_and_expands_close_to_pil(data_root):
     # PIL rounds the resized image to uint8; the tensor path keeps floats, so they
     # differ by up to half a grey level (0.5/255/std in normalised units) plus edges.
     assert (fast_x - seed_x).abs().mean().item() < 0.01
+
+
+def test_a_data_root_that_is_a_file_is_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_torchvision_class", lambda name: pytest.fail("downloads"))
+    root = tmp_path / "datasets"
+    root.write_text("not a folder")
+    with pytest.raises(DatasetNotFoundError) as info:
+        prepare_dataset("mnist", root)
+    assert str(info.value) == (
+        f"data root '{root}' is not a folder; point --mnistperf-data / MNISTPERF_DATA at a "
+        f"folder holding MNIST/raw/ (e.g. MNISTPERF_DATA=../shared/datasets).")
+    assert root.read_text() == "not a folder"

@@ -211,3 +211,20 @@ def test_digests_are_cached_until_the_file_changes(copy_raw, tmp_path):
     warnings = check_dataset_files("fashion", tmp_path)
     assert len(warnings) == 1 and warnings[0].startswith(f"{raw / TEST_IMAGES}: SHA-256 ")
     assert datafiles._sha256.cache_info()[:2] == (7, 5)
+
+
+def test_unreadable_file_is_one_line_naming_it(copy_raw, tmp_path, monkeypatch):
+    # A monkeypatched open, not chmod 000: root reads through file modes.
+    raw = copy_raw("mnist")
+    target = str(raw / TEST_LABELS)
+    real_open = open
+
+    def deny(path, *args, **kwargs):
+        if os.fspath(path) == target:
+            raise PermissionError(13, "Permission denied", target)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", deny)
+    assert problem("mnist", tmp_path) == (
+        f"{target}: not readable (permission denied); "
+        f"give your user read permission on it (e.g. chmod a+r)")

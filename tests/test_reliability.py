@@ -242,3 +242,136 @@ def test_damaged_data_ends_the_session_once_naming_the_file(bench_project, data_
     text = result.stdout.str() + result.stderr.str()
     assert text.count(str(images)) == 1 and "Traceback" not in text
     assert not list((bench_project.path / "results").glob("*/cases/*.json"))
+
+
+def _cut_test_set(data_root, copy, count):
+    """MNIST copied to `copy` with its official test images and labels cut to `count`."""
+    import shutil
+    import struct
+
+    shutil.copytree(data_root / "MNIST", copy / "MNIST", copy_function=shutil.copyfile)
+    raw = copy / "MNIST" / "raw"
+    for name, header, item in (("t10k-images-idx3-ubyte", 16, 28 * 28),
+                               ("t10k-labels-idx1-ubyte", 8, 1)):
+        data = (raw / name).read_bytes()
+        (raw / name).write_bytes(data[:4] + struct.pack(">I", count) + data[8:header]
+                                 + data[header:header + count * item])
+    return raw
+
+
+def test_data_too_small_for_the_profile_stops_before_training(bench_project, data_root,
+                                                              tmp_path, monkeypatch):
+    raw = _cut_test_set(data_root, tmp_path / "data", 300)
+    monkeypatch.setenv("MNISTPERF_DATA", str(tmp_path / "data"))
+    result = _run_in_process(bench_project, "-k", FOUR)
+    assert result.ret == 4
+    text = result.stdout.str() + result.stderr.str()
+    images = raw / "t10k-images-idx3-ubyte"
+    assert (f"{images}: 300 images but profile 'smoke' needs official_test_size=512; "
+            f"restore the original file (see ../shared/datasets/README.md for the expected "
+            f"SHA-256), or choose a profile that needs at most 300") in text
+    assert "Traceback" not in text and "epoch 1/1" not in text
+    assert not list((bench_project.path / "results").glob("*/cases/*.json"))
+
+
+def test_benchmarks_under_xdist_stop_with_one_line(bench_project):
+    result = bench_project.runpytest_subprocess("benchmarks", "-p", "no:cacheprovider",
+                                                "--mnistperf-profile", "smoke", "-k", FOUR,
+                                                "-n", "2")
+    assert result.ret == 4
+    text = result.stdout.str() + result.stderr.str()
+    assert ("pytest-xdist (-n): pytest-benchmark times nothing under xdist and the run folder "
+            "needs a plain run; run the mnistperf cases without -n") in text
+    assert "Traceback" not in text and "INTERNALERROR" not in text
+    assert not (bench_project.path / "results").exists()
+
+
+def test_plain_tests_under_xdist_run_as_before(pytester, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    pytester.makeconftest('pytest_plugins = ["mnistperf.plugin"]\n')
+    pytester.makepyfile(test_plain="def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*2 passed*"])
+
+
+def test_a_full_disk_at_the_end_keeps_what_was_written_in_one_line(bench_project,
+                                                                    monkeypatch):
+    import errno
+
+    import mnistperf.store
+
+    real = mnistperf.store._atomic_write
+
+    def full_at_figures(path, content):
+        if path.suffix == ".png":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, content)
+
+    monkeypatch.setattr(mnistperf.store, "_atomic_write", full_at_figures)
+    result = _run_in_process(bench_project, "-k", "mnist and resnet18 and bs32 and adam and "
+                             "lr0.001 and cpu and not pin and not pipe and not e4")
+    assert result.ret == 1
+    (run_dir,) = (bench_project.path / "results").glob("smoke-*")
+    (figure,) = [line for line in result.stdout.lines if ".png: not written" in line]
+    assert re.fullmatch(
+        rf"mnistperf: \S*{run_dir.name}/\S+\.png: not written \(No space left on device\); "
+        rf"the case records in cases/ are kept: python -m mnistperf report "
+        rf"\S*{run_dir.name} rebuilds the rest", figure), figure
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert (run_dir / "benchmark.json").is_file() and (run_dir / "tables.md").is_file()
+    assert len(list((run_dir / "cases").glob("*.json"))) == 1
+    assert not list(run_dir.glob(".*.tmp")) and not list(run_dir.glob("*.png"))
+
+
+class _RayNeverCalled:
+    """A stand-in for Ray: the unreachable address must stop dispatch before ray.init."""
+
+    def is_initialized(self):
+        return False
+
+    def init(self, **kwargs):
+        raise AssertionError(f"ray.init called with {kwargs}")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_dispatch_to_an_unreachable_cluster_stops_with_one_line(tmp_path, monkeypatch, capsys):
+    from mnistperf.__main__ import main
+
+    monkeypatch.setitem(sys.modules, "ray", _RayNeverCalled())
+    address = f"127.0.0.1:{_closed_port()}"
+    start = time.monotonic()
+    code = main(["dispatch", "-k", FOUR, "--mnistperf-profile", "smoke", "--mnistperf-results",
+                 str(tmp_path / "results"), "--address", address, "--connect-timeout", "5"])
+    assert code == 2 and time.monotonic() - start < 30
+    assert capsys.readouterr().err == (
+        f"mnistperf dispatch: error: --address {address}: cannot reach that Ray cluster "
+        f"(Connection refused); is it running there? (--connect-timeout sets the wait)\n")
+    assert not (tmp_path / "results").exists()
+
+
+def test_dispatch_to_a_silent_cluster_gives_up_after_the_connect_timeout(monkeypatch):
+    import socket
+
+    from mnistperf.dispatch import DispatchError, _start_ray
+
+    waited = []
+
+    def silent(address, timeout):
+        waited.append(timeout)
+        raise socket.timeout("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", silent)
+    with pytest.raises(DispatchError) as info:
+        _start_ray(_RayNeverCalled(), "10.0.0.1:6379", None, 7)
+    assert waited == [7] and str(info.value) == (
+        "--address 10.0.0.1:6379: cannot reach that Ray cluster (no answer within 7 s); is it "
+        "running there? (--connect-timeout sets the wait)")

@@ -332,6 +332,11 @@ def test_a_bad_case_in_the_json_is_one_line(tmp_path):
     (tmp_path / "e.json").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(ReportError, match=r"e.json: not JSON \(not UTF-8 text\)"):
         load_run(tmp_path / "e.json")
+    (tmp_path / "f.json").write_text('{"a": "\x01"}')
+    with pytest.raises(ReportError) as info:
+        load_run(tmp_path / "f.json")
+    assert str(info.value) == (f"{tmp_path / 'f.json'}: not JSON (Invalid control character "
+                               f"at line 1)")
 
 
 def test_overhead_line_counts_pipeline_steps_and_warm_up():

@@ -44,11 +44,15 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="python -m mnistperf dispatch", allow_abbrev=False,
         usage="%(prog)s [PYTEST SELECTION AND OPTIONS...] [--address ADDR] "
+              "[--connect-timeout S] "
               "[--gpus-per-case G] [--cpus-per-case C] [--max-retries N]",
         description="Run the selected cases as Ray tasks; every other argument is "
                     "pytest's (-k, -m, paths, --mnistperf-*).")
     parser.add_argument("--address", help="Ray cluster to join: 'auto' or HOST:PORT "
                                           "(default: an embedded Ray on this machine)")
+    parser.add_argument("--connect-timeout", type=float, default=30.0, metavar="S",
+                        help="seconds to wait for the --address cluster to answer. "
+                             "Default: 30")
     parser.add_argument("--gpus-per-case", type=float, default=1.0, metavar="G",
                         help="GPUs per gpu case; below 1 shares a GPU (timings marked "
                              "timing_shared). Default: 1")
@@ -63,6 +67,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         raise DispatchError(f"--gpus-per-case {args.gpus_per_case:g}: a gpu case needs a GPU "
                             f"or a share of one (above 0, e.g. 0.5); to run only the cpu "
                             f"cases, select them (-m cpu)")
+    if args.connect_timeout <= 0:
+        raise DispatchError(f"--connect-timeout {args.connect_timeout:g} must be above 0 "
+                            f"(seconds)")
     if args.cpus_per_case <= 0 or args.max_retries < 0:
         raise DispatchError("--cpus-per-case must be > 0 and --max-retries >= 0")
     return args, rest
@@ -106,7 +113,25 @@ def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
     return {"docs": docs, "seconds": time.perf_counter() - start}
 
 
-def _start_ray(ray, address: str | None, rootpath: Path) -> bool:
+def _check_reachable(address: str, timeout: float) -> None:
+    """DispatchError naming the address and the cause when HOST:PORT does not accept a
+    connection within `timeout` seconds (Ray itself retries for minutes)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # 'auto', or a form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except socket.timeout:
+        cause = f"no answer within {timeout:g} s"
+    except OSError as exc:
+        cause = exc.strerror or str(exc)
+    else:
+        return
+    raise DispatchError(f"--address {address}: cannot reach that Ray cluster ({cause}); is "
+                        f"it running there? (--connect-timeout sets the wait)")
+
+
+def _start_ray(ray, address: str | None, rootpath: Path, timeout: float = 30.0) -> bool:
     """Connect to Ray; True when this command started it (and so shuts it down)."""
     if ray.is_initialized():
         # A caller (a notebook, the tests) already chose the cluster and its job's
@@ -115,6 +140,7 @@ def _start_ray(ray, address: str | None, rootpath: Path) -> bool:
     # Ray ships local folders only for the whole job (ray.init), not per task.
     runtime_env = {"working_dir": str(rootpath), "excludes": EXCLUDES}
     if address:
+        _check_reachable(address, timeout)
         try:
             ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING")
         except ConnectionError as exc:
@@ -173,7 +199,8 @@ def _dispatch(ray, args, pytest_args) -> int:
             lines[0] += "; nothing to train"
         print("\n".join(f"dispatch: {line}" for line in lines))
     todo = [t for t in tasks if not session.is_resumed(t.config)]
-    owned = bool(todo) and _start_ray(ray, args.address, selection.rootpath)
+    owned = bool(todo) and _start_ray(ray, args.address, selection.rootpath,
+                                           args.connect_timeout)
     failed = 0
     session.catch_sigterm()  # SIGTERM ends the run as Ctrl-C does
     try:
@@ -302,6 +329,9 @@ def _finish(session, failed: int) -> int:
     summary = dict(seen[0] if seen and all(m == seen[0] and m for m in seen)
                    else machine_summary(), profile=session.settings.profile.name)
     run = session.finish({"mnistperf": summary, "node": socket.gethostname()}, {}, bs_version)
+    if session.failed:  # its files could not be written: one line, records kept
+        print(f"dispatch: {session.notes[-1]}")
+        return 1
     if run is None:  # nothing ran (all skipped or failed): no run folder left
         print("dispatch: no case records; no run folder written")
         return 1 if failed else 0

@@ -35,6 +35,10 @@ class CaseArg(NamedTuple):
     config: object  # TrainConfig | SvmConfig | PipelineConfig
 
 
+XDIST = ("pytest-xdist (-n): pytest-benchmark times nothing under xdist and the run folder "
+         "needs a plain run; run the mnistperf cases without -n")
+
+
 def case_of(item) -> CaseArg | None:
     """The mnistperf case of an item, or None for any other test."""
     params = getattr(getattr(item, "callspec", None), "params", {})
@@ -42,11 +46,25 @@ def case_of(item) -> CaseArg | None:
                 None)
 
 
+def pytest_testnodedown(node, error):
+    """The controller of an xdist session: a worker that found mnistperf cases stops it."""
+    message = getattr(node, "workeroutput", {}).get("mnistperf_xdist")
+    if message:
+        pytest.exit(message, returncode=4)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session):
     """Before the first case trains: the run folder exists (checked writable), the
     datasets the selected cases read are checked, and resume is planned."""
     config = session.config
     configs = [case.config for case in map(case_of, session.items) if case is not None]
+    if configs and hasattr(config, "workerinput") and not config.option.collectonly:
+        # A worker cannot stop the session cleanly: it runs nothing and tells the
+        # controller through its output (pytest_testnodedown below).
+        config.workeroutput["mnistperf_xdist"] = XDIST
+        session.items[:] = []
+        return
     if config.option.collectonly or hasattr(config, "workerinput") or not configs:
         return
     run = get_session(config)
@@ -202,8 +220,10 @@ def pytest_sessionfinish(session, exitstatus):
         return
     bs = config.pluginmanager.get_plugin("pytest-benchmark")
     commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
-    if run.finish(bs.get_machine_info(), commit_info, bs_version()) is not None \
-            and bs.disabled:
+    finished = run.finish(bs.get_machine_info(), commit_info, bs_version())
+    if run.failed:
+        session.exitstatus = 1
+    elif finished is not None and bs.disabled:
         run.notes.append("--benchmark-disable: times were not measured by pytest-benchmark "
                          "(stats are empty in benchmark.json)")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 from pathlib import Path
 
 from mnistperf.records import RECORD_TYPES, TrainRecord
@@ -87,10 +88,13 @@ def curve_rows(run: Run) -> tuple[list[str], list[list]]:
 
 
 def _write(path: Path, headers: list[str], rows: list[list]) -> None:
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows(rows)
+    from mnistperf.store import atomic_write
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    atomic_write(path, buffer.getvalue())
 
 
 def write_flat(run: Run, out_dir: Path) -> list[Path]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Template
@@ -152,10 +153,13 @@ def unique_headers(headers: list[str]) -> list[str]:
 
 
 def write_csv(table: Table, path: Path) -> None:
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(unique_headers(table.csv_headers()))
-        writer.writerows(table.csv_rows())
+    from mnistperf.store import atomic_write
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(unique_headers(table.csv_headers()))
+    writer.writerows(table.csv_rows())
+    atomic_write(path, buffer.getvalue())
 
 
 @dataclass

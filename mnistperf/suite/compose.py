@@ -134,7 +134,7 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     tables = [table for section in sections for table in section.tables]
     written.append(out / "tables.md")
     claims = _claims(run)
-    (out / "tables.md").write_text(render_markdown(run, tables, found, claims,
+    atomic_write(out / "tables.md", render_markdown(run, tables, found, claims,
                                                     primary_experiments()))
     for table in tables:
         write_csv(table, out / f"{table.name}.csv")
@@ -142,14 +142,14 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
     written += write_flat(run, out)
     for section in sections:
         for fig in section.figures:
-            (out / fig.name).write_bytes(fig.png)
+            atomic_write(out / fig.name, fig.png)
             written.append(out / fig.name)
     # Links only to what is there: a report of a bare JSON file has no cases/ folder.
     files = ["cases.csv", "curves.csv", "tables.md"]
     files += [name for name in ("benchmark.json",) if (out / name).is_file()]
     files += ["cases/"] if (out / CASES).is_dir() else []
-    (out / "index.html").write_text(render_html(run, sections, found, best_table(run), files,
-                                                claims, primary_experiments()))
+    atomic_write(out / "index.html", render_html(run, sections, found, best_table(run),
+                                                 files, claims, primary_experiments()))
     written.append(out / "index.html")
     return written
 
