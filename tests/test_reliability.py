@@ -375,3 +375,13 @@ def test_dispatch_to_a_silent_cluster_gives_up_after_the_connect_timeout(monkeyp
     assert waited == [7] and str(info.value) == (
         "--address 10.0.0.1:6379: cannot reach that Ray cluster (no answer within 7 s); is it "
         "running there? (--connect-timeout sets the wait)")
+
+
+def test_a_session_without_xdist_accepts_the_plugin(bench_project):
+    """dispatch's workers run `pytest -p no:xdist`: the plugin's xdist hook is
+    optional, so such a session runs its case (it was an INTERNALERROR)."""
+    result = bench_project.runpytest_subprocess(
+        "-p", "no:xdist", "benchmarks", "--mnistperf-profile", "smoke",
+        "-k", "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu and not pin and not "
+              "pipe and not e4")
+    result.assert_outcomes(passed=1)

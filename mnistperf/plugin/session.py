@@ -46,6 +46,9 @@ def case_of(item) -> CaseArg | None:
                 None)
 
 
+# An xdist hook: optional, so that a session without xdist (-p no:xdist, as dispatch's
+# workers run) does not reject the plugin as naming an unknown hook.
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     """The controller of an xdist session: a worker that found mnistperf cases stops it."""
     message = getattr(node, "workeroutput", {}).get("mnistperf_xdist")
