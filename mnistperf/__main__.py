@@ -1,4 +1,4 @@
-"""Command line: `python -m mnistperf flops|report|compare|grid|export|dispatch|cuda-check ...`.
+"""Command line: `python -m mnistperf flops|report|compare|grid|plan|export|dispatch|cuda-check ...`.
 
     python -m mnistperf flops resnet18 --input-size 224 --channels 3
     python -m mnistperf report results/latest          # re-render a run folder
@@ -7,6 +7,7 @@
     python -m mnistperf compare results/run-a results/run-b
     python -m mnistperf compare study results/latest    # the study as run A
     python -m mnistperf grid --profile quick            # every case id of a profile
+    python -m mnistperf plan -m cpu --mnistperf-profile quick   # predicted time per case
     python -m mnistperf export mlflow results/latest    # into MLflow's default store
     python -m mnistperf export tensorboard results/latest tb
     python -m mnistperf cuda-check                      # does torch here see a GPU?
@@ -201,10 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("cuda-check", help="exit 1 with one line unless torch here sees a "
                                               "CUDA GPU (the first command of tox -e cuda)")
     check.set_defaults(run=_cuda_check)
-    # Listed for --help only: main() hands `dispatch ...` to mnistperf.dispatch before
-    # argparse, because its arguments are pytest's (-k, -m, --mnistperf-*).
+    # Listed for --help only: main() hands `dispatch ...` and `plan ...` to their
+    # modules before argparse, because their arguments are pytest's (-k, -m, ...).
     sub.add_parser("dispatch", add_help=False, help="run the selected cases as Ray tasks "
                    "(python -m mnistperf dispatch --help)")
+    sub.add_parser("plan", add_help=False, help="predict the selected cases' time and cost "
+                   "before running them (python -m mnistperf plan --help)")
     return parser
 
 
@@ -216,6 +219,10 @@ def main(argv=None) -> int:
         from mnistperf.dispatch import main as dispatch
 
         return dispatch(argv[1:])
+    if argv[:1] == ["plan"]:
+        from mnistperf.plan.command import main as plan
+
+        return plan(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         code = args.run(args)

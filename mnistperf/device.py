@@ -1,6 +1,7 @@
 """Device tokens ('cpu' | 'gpu') to torch devices, and what the machine has.
 
     device = resolve_device("gpu")   # raises DeviceUnavailable without CUDA
+    absent_reason(config)            # why this machine cannot run a case, or None
 """
 
 from __future__ import annotations
@@ -13,6 +14,23 @@ import torchvision
 
 NO_CUDA_REASON = ("gpu case needs CUDA, but torch.cuda.is_available() is False on this "
                   "machine; run it where a CUDA GPU is visible (tox -e cuda)")
+
+
+NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not "
+                       "installed; install the extra: pip install -e '.[fast-svm]' (tox "
+                       "installs it)")
+
+
+def absent_reason(config) -> str | None:
+    """Why this machine cannot run a case (the run skips it with this reason; the
+    plan leaves it out): a gpu case without CUDA, an SVM backend not installed."""
+    from importlib.util import find_spec
+
+    if config.device == "gpu" and not cuda_available():
+        return NO_CUDA_REASON
+    if getattr(config, "backend", None) == "sklearnex" and not find_spec("sklearnex"):
+        return NO_SKLEARNEX_REASON
+    return None
 
 
 class DeviceUnavailable(RuntimeError):

@@ -28,6 +28,10 @@ class Case:
 
     record: Record
     seconds: float | None  # pytest-benchmark's mean time of the case
+    # The case's wall time, start to record, and what the plan predicted for it
+    # (mnistperf.plan); None in records from before the plan, or without one.
+    case_seconds: float | None = None
+    predicted_seconds: float | None = None
 
     @property
     def case_id(self) -> str:
@@ -107,11 +111,18 @@ def parse_run(text: str, source: str) -> Run:
             raise ReportError(f"{source}: {exc}") from None
         stats = bench.get("stats")
         seconds = stats.get("mean") if isinstance(stats, dict) else None
-        cases.append(Case(record=record, seconds=seconds))
+        cases.append(Case(record=record, seconds=seconds,
+                          case_seconds=_number(info.get("case_seconds")),
+                          predicted_seconds=_number(info.get("predicted_seconds"))))
     if not cases:
         raise ReportError(f"{source}: no mnistperf cases in it ({len(data['benchmarks'])} "
                           f"benchmarks, none with mnistperf extra_info)")
     return Run(source=source, data=data, cases=cases)
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else None
 
 
 def _from_records(run_dir: Path, why: str) -> Run | None:

@@ -5,7 +5,7 @@ writes a record per case, tracks progress and events, and ends the run.
     session.open()                                 # results/<profile>-<UTC>/, checked writable
     session.check_data(configs)                    # the datasets the cases read
     session.plan_resume(configs)                   # which records are taken, which not, and why
-    session.begin(configs)                         # progress and events.jsonl
+    session.begin(configs)                         # the plan, progress and events.jsonl
     session.case_started(config) ... session.store(config, bench) ... session.case_ended(...)
     run = session.finish(machine_info, commit_info, bs_version)   # benchmark.json, tables,
     for line in session.summary_lines(): print(line)               # findings, claims, page
@@ -28,7 +28,9 @@ from pathlib import Path
 from mnistperf import __version__
 from mnistperf.experiments import experiment_of, fixture_of, group_of
 from mnistperf.fingerprint import fingerprint, mismatches
-from mnistperf.progress import Sweep, work_units
+from mnistperf.device import absent_reason
+from mnistperf.plan.predict import GUARD_SECONDS, plan_line
+from mnistperf.progress import Sweep, clock
 from mnistperf.settings import Settings
 from mnistperf.store import (
     CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
@@ -95,6 +97,7 @@ class RunSession:
         self._sigterm = None  # the SIGTERM handler before ours
         self.warn = warn or (lambda line: None)
         self.tracker = None  # the live tracker (--mnistperf-track), from open() on
+        self.plan = None  # the predicted seconds of the cases (mnistperf.plan), from begin()
 
     # ------------------------------------------------------------ before the cases
 
@@ -186,13 +189,44 @@ class RunSession:
         return self.resume is not None and config.case_id in self.resume.taken
 
     def begin(self, configs) -> None:
-        """Progress over the cases to run, and the run_start event."""
+        """The plan of the cases to run (said at once), progress, the run_start event.
+        SessionError, with the empty run folder removed, when the plan predicts over
+        24 hours here and the user did not say --mnistperf-yes (dispatch runs on a
+        cluster: no such check)."""
         configs = list(configs)
         to_run = [c for c in configs if not self.is_resumed(c)]
-        self.sweep = Sweep({c.case_id: work_units(c, sum(experiment_of(c).rounds(
-            self.settings.repeats))) for c in to_run})
+        self.plan = self._plan(to_run) if to_run and self.settings.plan else None
+        if self.plan is not None:
+            self.warn(plan_line(self.plan))
+            total = self.plan.total()
+            if total > GUARD_SECONDS and not self.settings.yes and not self.dispatched:
+                self._discard_if_empty()
+                raise SessionError(
+                    f"the plan predicts {clock(total)} for these {len(to_run)} cases on this "
+                    f"machine, over 24 hours, so nothing was trained; narrow the selection "
+                    f"(-k, -m, a smaller --mnistperf-profile), see each case with `python -m "
+                    f"mnistperf plan` and the same arguments, or add --mnistperf-yes")
+        predicted = self.plan.seconds if self.plan else (lambda case_id: None)
+        self.sweep = Sweep({c.case_id: (experiment_of(c).name, predicted(c.case_id)
+                                        if self.plan is None or absent_reason(c) is None
+                                        else 0.0) for c in to_run})
         self.event("run_start", run=self.name, profile=self.settings.profile.name,
-                   cases=len(configs), to_run=len(to_run), dispatched=self.dispatched)
+                   cases=len(configs), to_run=len(to_run), dispatched=self.dispatched,
+                   predicted_seconds=None if self.plan is None else round(self.plan.total(), 1))
+
+    def _plan(self, configs):
+        """The plan, or None with one warning when timing the units failed: it only
+        informs, so it never stops a run."""
+        from mnistperf.plan import make_plan
+
+        try:
+            return make_plan(configs, repeats=self.settings.repeats,
+                             data_root=self.settings.data_root, threads=self.threads,
+                             say=lambda line: self.warn(f"plan: {line}"))
+        except Exception as exc:  # noqa: BLE001 - any failure of an estimate
+            self.warn(f"plan: could not time the units of work ({type(exc).__name__}: "
+                      f"{exc}); the progress estimate comes from finished cases")
+            return None
 
     # ------------------------------------------------------------ while cases run
 
@@ -201,7 +235,7 @@ class RunSession:
             append_event(self.run_dir, name, **fields)
 
     def _tracked(self, config) -> bool:
-        return self.sweep is not None and config.case_id in self.sweep.work
+        return self.sweep is not None and config.case_id in self.sweep.cases
 
     def case_started(self, config) -> str | None:
         """The progress line of a case about to run (None for one not tracked)."""
@@ -270,7 +304,8 @@ class RunSession:
 
         run_dir = self.open()
         if config is not None:  # readable params, not pytest-benchmark's UNSERIALIZABLE[...]
-            bench = dict(bench, params={fixture_of(config): config.case_id})
+            bench = dict(bench, params={fixture_of(config): config.case_id},
+                         extra_info=self._timed(config, bench.get("extra_info") or {}))
             fp = fp or self.fingerprint(config)
         doc = case_document(config=config, benchmark=bench, run=run_dir.name,
                             version=__version__, machine=machine or machine_summary(),
@@ -278,6 +313,15 @@ class RunSession:
                             traceback=traceback, fingerprint=fp)
         self._stored(doc)
         return doc
+
+    def _timed(self, config, info: dict) -> dict:
+        """extra_info with the case's wall time and the plan's prediction of it (a
+        resumed record keeps its own)."""
+        if "case_seconds" in info:
+            return info
+        predicted = self.plan.seconds(config.case_id) if self.plan else None
+        return dict(info, case_seconds=round(self.seconds(config), 3),
+                    predicted_seconds=None if predicted is None else round(predicted, 3))
 
     def _stored(self, doc: dict) -> None:
         write_case(self.open(), doc)
@@ -294,8 +338,14 @@ class RunSession:
             self.tracker.on_epoch(case_id, epoch, point)
 
     def store_document(self, doc: dict) -> None:
-        """A document a worker wrote (dispatch), stored as this run's."""
-        self._stored(dict(doc, run=self.open().name))
+        """A document a worker wrote (dispatch), stored as this run's, with the
+        driver's prediction (workers do not plan)."""
+        info = doc["benchmark"].get("extra_info") or {}
+        predicted = self.plan.seconds(doc["case_id"]) if self.plan else None
+        if predicted is not None:
+            info = dict(info, predicted_seconds=round(predicted, 3))
+        self._stored(dict(doc, run=self.open().name,
+                          benchmark=dict(doc["benchmark"], extra_info=info)))
 
     def store_resumed(self, config) -> dict:
         """The earlier record of a resumed case, stored in this run, marked resumed."""

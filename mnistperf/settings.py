@@ -34,6 +34,8 @@ class Settings:
     resume: str | None = None  # a run folder, "" for the newest of the profile, None: off
     track: str | None = None  # "mlflow[=URI]" | "tensorboard[=DIR]": log cases as they train
     resume_any_machine: bool = False  # resume also takes records of another machine
+    yes: bool = False  # run a selection predicted to take over 24 hours
+    plan: bool = True  # time the units of work first (mnistperf.plan)
 
     def target(self, dataset: str) -> float:
         return dict(self.targets)[dataset]
@@ -59,7 +61,8 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
                      seed: int, repeats: int, compile: str, targets: dict[str, float],
                      timeout: float | None = None, resume: str | None = None,
                      momentum: float = 0.0, track: str | None = None,
-                     resume_any_machine: bool = False) -> Settings:
+                     resume_any_machine: bool = False, yes: bool = False,
+                     plan: bool = True) -> Settings:
     try:
         chosen = get_profile(profile or os.environ.get("MNISTPERF_PROFILE") or "quick")
     except ConfigError as exc:
@@ -94,4 +97,6 @@ def resolve_settings(*, profile: str | None, data: str | None, results: str | No
         momentum=momentum,
         track=track,
         resume_any_machine=resume_any_machine,
+        yes=yes,
+        plan=plan,
     )

@@ -19,6 +19,19 @@ def data_root() -> Path:
     return Path(root).resolve()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def calibration_cache(tmp_path_factory):
+    """One calibration cache for the whole test session (pytester moves HOME, which
+    would make every inner run time its units afresh)."""
+    if os.environ.get("MNISTPERF_CACHE"):
+        yield Path(os.environ["MNISTPERF_CACHE"])
+        return
+    path = tmp_path_factory.mktemp("calibrations")
+    os.environ["MNISTPERF_CACHE"] = str(path)
+    yield path
+    del os.environ["MNISTPERF_CACHE"]
+
+
 @pytest.fixture
 def bench_project(pytester, data_root, monkeypatch):
     """A pytester project holding this repo's benchmarks/ and root conftest.py."""

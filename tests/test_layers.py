@@ -26,9 +26,11 @@ LAYERS = (
     # The study's claims and figures sit with the composition: they read experiments.
     # (mnistperf.report.study stays here until it moves into mnistperf.study.)
     ("suite, study", ("mnistperf.suite", "mnistperf.study")),
+    # What a selection will cost: counts cases by their experiments' rounds.
+    ("plan", ("mnistperf.plan",)),
     ("session", ("mnistperf.session",)),
     ("entry points", ("mnistperf.plugin", "mnistperf.dispatch", "mnistperf.__main__",
-                      "mnistperf.cuda_check")),
+                      "mnistperf.cuda_check", "mnistperf.plan.command")),
 )
 
 

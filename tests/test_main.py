@@ -172,6 +172,8 @@ def test_version_and_help_examples():
         "    python -m mnistperf compare results/run-a results/run-b\n"
         "    python -m mnistperf compare study results/latest    # the study as run A\n"
         "    python -m mnistperf grid --profile quick            # every case id of a profile\n"
+        "    python -m mnistperf plan -m cpu --mnistperf-profile quick   # predicted time per "
+        "case\n"
         "    python -m mnistperf export mlflow results/latest    # into MLflow's default store\n"
         "    python -m mnistperf export tensorboard results/latest tb\n"
         "    python -m mnistperf cuda-check                      # does torch here see a GPU?\n")

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 
 from mnistperf.dispatch.collect import Task, DispatchError, Selection, collect
+from mnistperf.plan.predict import dispatch_slots
+from mnistperf.progress import clock
 from mnistperf.timing import SHARED_GPU_ENV
 
 RAY_HINT = "Ray is not installed; install the extra: pip install -e '.[ray]'"
@@ -257,10 +259,13 @@ def _run_all(ray, args, selection: Selection, todo: list[Task], session) -> int:
         refs[ref] = (case, 0 < gpus < 1)
     # How many cases run at once: what the cluster's CPUs (and GPUs) allow.
     total = ray.cluster_resources()
-    slots = int(total.get("CPU", 1) // args.cpus_per_case)
-    if any(c.gpu for c in todo) and args.gpus_per_case > 0:
-        slots = min(slots, int(total.get("GPU", 0) // args.gpus_per_case))
-    slots, pending, failed = max(1, slots), list(refs), []
+    slots = dispatch_slots(total.get("CPU", 1), total.get("GPU", 0), args.cpus_per_case,
+                           args.gpus_per_case, any(c.gpu for c in todo))
+    pending, failed = list(refs), []
+    if session.plan is not None:
+        wall = session.plan.packed(slots, {c.case_id for c in todo})
+        print(f"dispatch: plan: about {clock(wall)} with {slots} cases at a time (each case "
+              f"as timed on this machine)", flush=True)
     for task, _ in refs.values():
         session.case_started(task.config)
     try:

@@ -18,7 +18,8 @@ from pathlib import Path
 # resume is decided by the driver, the data root is passed resolved, and the
 # driver logs to the tracker as records arrive.
 DRIVER_OPTIONS = {"mnistperf_results", "mnistperf_resume", "mnistperf_resume_any_machine",
-                  "mnistperf_data", "mnistperf_profile", "mnistperf_track"}
+                  "mnistperf_data", "mnistperf_profile", "mnistperf_track", "mnistperf_yes",
+                  "mnistperf_no_plan"}
 PATH_OPTIONS = ("--mnistperf-results", "--mnistperf-data", "--mnistperf-resume")
 
 
@@ -62,7 +63,8 @@ class _Collector:
                 cases.append(Task(item.nodeid, case.config.case_id, case.config,
                                   case.config.device == "gpu"))
         settings = get_settings(session.config)
-        options = [f"--mnistperf-profile={settings.profile.name}"]
+        # Workers do not plan: the driver did, for the whole selection.
+        options = [f"--mnistperf-profile={settings.profile.name}", "--mnistperf-no-plan"]
         for dest, value in sorted(vars(session.config.option).items()):
             if dest.startswith("mnistperf_") and dest not in DRIVER_OPTIONS \
                     and value not in (None, ""):

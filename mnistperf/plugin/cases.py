@@ -5,28 +5,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from contextlib import contextmanager
-from importlib.util import find_spec
-
 import pytest
 
 from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig
 from mnistperf.data import DataFileError, DatasetNotFoundError, make_batches
-from mnistperf.device import NO_CUDA_REASON, cuda_available, resolve_device
+from mnistperf.device import absent_reason, resolve_device
 from mnistperf.experiments import get_experiment
 from mnistperf.plugin.options import get_session, get_settings
 from mnistperf.settings import Settings
-
-NO_SKLEARNEX_REASON = ("backend 'sklearnex' needs scikit-learn-intelex, which is not installed; "
-                       "install the extra: pip install -e '.[fast-svm]' (tox installs it)")
-
-
-def _skip_reason(config) -> str | None:
-    if config.device == "gpu" and not cuda_available():
-        return NO_CUDA_REASON
-    if getattr(config, "backend", None) == "sklearnex" and not find_spec("sklearnex"):
-        return NO_SKLEARNEX_REASON
-    return None
-
 
 def _case_marks(config) -> list:
     """Markers for `-m`: device, dataset, and model or kind."""
@@ -55,7 +41,7 @@ def case_params(configs, settings: Settings | None = None, reuses_grid: bool = F
         marks = _case_marks(c)
         if reuses_grid:
             marks.append(pytest.mark.reuses_grid)
-        reason = _skip_reason(c)
+        reason = absent_reason(c)
         if reason:
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(c, id=c.case_id, marks=marks))

@@ -74,6 +74,16 @@ def pytest_addoption(parser):
              "DIR: runs) as it trains; needs the extra .[mlflow] / .[tensorboard]. A tracker "
              "that fails costs one warning, never a case. Default: off.",
     )
+    group.addoption(
+        "--mnistperf-yes", action="store_true", default=False,
+        help="run a selection the plan predicts to take over 24 hours on this machine "
+             "(otherwise it stops before anything trains). Default: off.",
+    )
+    group.addoption(
+        "--mnistperf-no-plan", action="store_true", default=False,
+        help="do not time the units of work first: no predicted times in the header, "
+             "progress or records, and no 24-hour check. Default: plan (mnistperf plan).",
+    )
     for dataset, target in DEFAULT_TARGETS.items():
         group.addoption(
             f"--mnistperf-target-{dataset}", default=target, type=float, metavar="PCT",
@@ -96,7 +106,9 @@ def settings_from(config) -> Settings:
             resume=config.getoption("--mnistperf-resume"),
             momentum=config.getoption("--mnistperf-momentum"),
             track=config.getoption("--mnistperf-track"),
-            resume_any_machine=config.getoption("--mnistperf-resume-any-machine"))
+            resume_any_machine=config.getoption("--mnistperf-resume-any-machine"),
+            yes=config.getoption("--mnistperf-yes"),
+            plan=not config.getoption("--mnistperf-no-plan"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
 

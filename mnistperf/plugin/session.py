@@ -59,7 +59,8 @@ def pytest_testnodedown(node, error):
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session):
     """Before the first case trains: the run folder exists (checked writable), the
-    datasets the selected cases read are checked, and resume is planned."""
+    datasets the selected cases read are checked, resume is planned, and the plan
+    predicts the time (stopping a selection of over 24 hours)."""
     config = session.config
     configs = [case.config for case in map(case_of, session.items) if case is not None]
     if configs and hasattr(config, "workerinput") and not config.option.collectonly:
@@ -75,15 +76,13 @@ def pytest_collection_finish(session):
         run.open()
         run.check_data(configs)
         plan = run.plan_resume(configs)
+        # Said now, not at the end: data warnings, what resume took, then the plan.
+        for line in run.notes + (plan.lines(len(configs)) if plan is not None else []):
+            run.warn(line)
+        run.notes.clear()
+        run.begin(configs)
     except (StoreError, DatasetNotFoundError, DataFileError, SessionError) as exc:
         pytest.exit(str(exc), returncode=4)
-    if plan is not None:
-        run.notes += plan.lines(len(configs))
-    run.begin(configs)
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    for line in run.notes:
-        reporter.write_line(f"mnistperf: {line}")
-    run.notes.clear()
 
 
 @pytest.hookimpl(tryfirst=True)

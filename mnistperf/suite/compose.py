@@ -26,6 +26,7 @@ from mnistperf.report.render import (
     PageFigure, Section, header_lines, render_html, render_markdown, render_terminal,
     write_csv,
 )
+from mnistperf.report.prediction import prediction_table
 from mnistperf.run import Run, parse_run
 from mnistperf.study.as_run import is_study, study_run
 from mnistperf.study.claims import claim_lines
@@ -48,7 +49,9 @@ def _claims(run: Run) -> list[str]:
 
 def build_tables(run: Run) -> list[Table]:
     run = with_study(run)
-    return [table for e in registry.EXPERIMENTS for table in e.tables(run)]
+    plan = prediction_table(run)
+    return [table for e in registry.EXPERIMENTS for table in e.tables(run)] + \
+        ([plan] if plan else [])
 
 
 def build_figures(run: Run) -> dict:
@@ -75,6 +78,9 @@ def build_sections(run: Run) -> list[Section]:
         if tables or figures:
             sections.append(Section(name=e.name, title=e.title,
                                     tables=tables, figures=figures))
+    plan = prediction_table(run)
+    if plan:
+        sections.append(Section(name="plan", title=plan.title, tables=[plan], figures=[]))
     return sections
 
 

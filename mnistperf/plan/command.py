@@ -1,0 +1,157 @@
+"""`python -m mnistperf plan`: the predicted time (and cost) of a selection, per case
+and per experiment, before anything trains.
+
+    python -m mnistperf plan -m cpu --mnistperf-profile quick
+    python -m mnistperf plan -m gpu --mnistperf-profile paper --gpus 8 --price 3.50
+
+Every argument but `--gpus`, `--gpus-per-case`, `--cpus-per-case`, `--price` and
+`--budget` is pytest's, so the selection is exactly what `pytest benchmarks ...`
+and `dispatch` would run (mnistperf.dispatch.collect). Output: a table per
+experiment, a summary per experiment, the total one case after another on this
+machine, with `--gpus N` the wall time of `dispatch` on N GPUs, with `--price` the
+cost. Bad input is one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tabulate import tabulate
+
+from mnistperf.plan.predict import Plan, dispatch_slots, make_plan, pack
+from mnistperf.plan.work import SvmWork, work_of
+from mnistperf.progress import clock
+
+
+class PlanError(Exception):
+    """A bad command line; one line for the user."""
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    from mnistperf.plan.calibrate import BUDGET_SECONDS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mnistperf plan", allow_abbrev=False,
+        usage="%(prog)s [PYTEST SELECTION AND OPTIONS...] [--gpus N] [--gpus-per-case G] "
+              "[--cpus-per-case C] [--price PER_HOUR] [--budget S]",
+        description="Predict the selected cases' time on this machine (and on N GPUs) "
+                    "from a short timing of each distinct unit of work; every other "
+                    "argument is pytest's (-k, -m, paths, --mnistperf-*).")
+    parser.add_argument("--gpus", type=int, metavar="N",
+                        help="also the wall time of `dispatch` on N GPUs (the gpu cases are "
+                             "timed on this machine's GPU)")
+    parser.add_argument("--gpus-per-case", type=float, default=1.0, metavar="G",
+                        help="as dispatch's (default: 1)")
+    parser.add_argument("--cpus-per-case", type=float, default=1.0, metavar="C",
+                        help="as dispatch's, for the cpu cases' slots (default: 1)")
+    parser.add_argument("--price", type=float, metavar="PER_HOUR",
+                        help="the price of an hour of this machine (with --gpus: of one GPU)")
+    parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, metavar="S",
+                        help=f"seconds to spend timing units not yet timed on this machine "
+                             f"(default: {BUDGET_SECONDS:g})")
+    args, rest = parser.parse_known_args(argv)
+    for name in ("gpus", "gpus_per_case", "cpus_per_case", "price", "budget"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise PlanError(f"--{name.replace('_', '-')} {value:g} must be above 0")
+    return args, rest
+
+
+def main(argv: list[str]) -> int:
+    from mnistperf.data import DataFileError, DatasetNotFoundError
+    from mnistperf.dispatch.collect import DispatchError, collect
+
+    try:
+        args, pytest_args = parse_args(argv)
+        selection = collect(pytest_args)
+        settings = selection.settings
+        configs = [task.config for task in selection.cases]
+        plan = make_plan(configs, repeats=settings.repeats, data_root=settings.data_root,
+                         budget=args.budget, say=lambda line: print(f"plan: {line}",
+                                                                     flush=True))
+    except (PlanError, DispatchError, DatasetNotFoundError, DataFileError) as exc:
+        print(f"mnistperf plan: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    print(report(plan, configs, settings, args))
+    return 0
+
+
+def report(plan: Plan, configs, settings, args) -> str:
+    """The tables and totals `plan` prints."""
+    out = [f"plan: profile {settings.profile.name}, {_cases(len(configs))} selected, on this "
+           f"machine ({_machine()})", ""]
+    for experiment, (n, seconds) in plan.by_experiment().items():
+        rows = [_row(c, plan, settings.repeats) for c in configs
+                if plan.cases[c.case_id].experiment == experiment
+                and plan.cases[c.case_id].seconds is not None]
+        out += [f"{experiment}: {_cases(n)}, {clock(seconds)}",
+                tabulate(rows, headers=["case id", "rounds", "steps", "eval images",
+                                        "predicted", "unit timings"],
+                         disable_numparse=True), ""]
+    out.append(tabulate(
+        [[e, n, clock(s)] for e, (n, s) in plan.by_experiment().items()]
+        + [["once a session (data loads, FLOPs counts)", "", clock(plan.once)]],
+        headers=["experiment", "cases", "predicted"], disable_numparse=True))
+    skipped = {}
+    for case in plan.cases.values():
+        if case.skip:
+            skipped.setdefault(case.skip, []).append(case.case_id)
+    out += [f"not predicted: {_cases(len(ids))} this machine would skip ({reason})"
+            for reason, ids in skipped.items()]
+    total = plan.total()
+    out += ["", f"total, one case after another on this machine: {clock(total)}"]
+    if args.price and not args.gpus:
+        out.append(f"cost at {args.price:g} per hour: {args.price * total / 3600:.2f}")
+    if args.gpus:
+        out += gpu_lines(plan, configs, args)
+    return "\n".join(out)
+
+
+def gpu_lines(plan: Plan, configs, args) -> list[str]:
+    """`dispatch` on N GPUs: the gpu cases packed onto the GPUs' slots, the cpu cases
+    onto this machine's CPU slots at the same time (Ray starts each task when its
+    resources are free, in the order dispatch submits them)."""
+    gpu = [c.case_id for c in configs if c.device == "gpu"]
+    if gpu and plan.cases[gpu[0]].seconds is None:
+        return [f"--gpus {args.gpus}: the gpu cases ({len(gpu)}) cannot be timed here (torch "
+                f"sees no CUDA GPU); run this plan on a machine with that GPU"]
+    slots = dispatch_slots(cpus=float(args.gpus) * args.cpus_per_case, gpus=args.gpus,
+                           cpus_per_case=args.cpus_per_case,
+                           gpus_per_case=args.gpus_per_case, any_gpu=bool(gpu))
+    cpu_slots = max(1, int((os.cpu_count() or 1) // args.cpus_per_case))
+    gpu_wall = pack([plan.seconds(i) for i in gpu], slots)
+    cpu_wall = pack([plan.seconds(c.case_id) for c in configs
+                     if c.device == "cpu" and plan.seconds(c.case_id) is not None], cpu_slots)
+    wall = plan.once + max(gpu_wall, cpu_wall)
+    lines = [f"dispatch on {args.gpus} GPUs ({slots} gpu cases at a time, {cpu_slots} cpu "
+             f"cases at a time): {clock(wall)} wall"]
+    if args.price:
+        lines.append(f"cost at {args.price:g} per GPU-hour, {args.gpus} GPUs for "
+                     f"{clock(wall)}: {args.price * args.gpus * wall / 3600:.2f}")
+    return lines
+
+
+def _row(config, plan: Plan, repeats: int) -> list:
+    work, case = work_of(config, repeats), plan.cases[config.case_id]
+    if isinstance(work, SvmWork):
+        counts = [1, f"fit {work.fit_images:,}", f"{work.predict_images:,}"]
+    else:
+        counts = [work.rounds, f"{work.rounds * work.epochs * work.steps_per_epoch:,}",
+                  f"{work.rounds * work.eval_images:,}"]
+    return [config.case_id, *counts, clock(plan.seconds(config.case_id)),
+            "timed" if case.source == "timed" else "scaled by FLOPs"]
+
+
+def _cases(n: int) -> str:
+    return f"{n} case{'s' if n != 1 else ''}"
+
+
+def _machine() -> str:
+    import torch
+
+    from mnistperf.fingerprint import cpu_model
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA GPU"
+    return f"{cpu_model()}, {torch.get_num_threads()} torch threads, {gpu}"
