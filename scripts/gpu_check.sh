@@ -4,7 +4,8 @@
 #      10 epochs at 224x224x3 (the study on a T4: 649 s; target here: <= 60 s);
 #   2. time to 99 % MNIST validation accuracy (ResNet-18, batch 32, Adam, lr 0.001,
 #      same protocol; target <= 10 s);
-#   3. the input-pipeline ratio, harness vs the study's pipeline, at batch 16 and 32.
+#   3. the input-pipeline ratio, harness vs the study's pipeline, at batch 16 and 32;
+#   and first, `mnistperf plan` of the profile's every case on this device (and on 8).
 # All three run as one pytest session, so results/<run>/ holds their tables; a
 # short summary table is printed last. Without CUDA it falls back to the CPU at
 # smoke sizes (a check that the script works, not GPU figures).
@@ -121,6 +122,13 @@ else
     device=cpu profile=smoke
     echo "gpu_check: no CUDA here; CPU fallback at smoke sizes"
 fi
+
+# The plan of the profile's whole study on this device first (its timings are then
+# cached for the session below): every case one after another here, and on 8 GPUs.
+gpus=()
+[[ $device == gpu ]] && gpus=(--gpus 8)
+"$python" -m mnistperf plan -m "$device" --mnistperf-profile "$profile" "${gpus[@]}" \
+    | tail -n 12 || echo "gpu_check: the plan failed (its message is above); going on"
 
 select="(test_resnet_grid and fashion and resnet18 and bs16 and adam and lr0.001 and $device)"
 select+=" or (test_resnet_grid and mnist and resnet18 and bs32 and adam and lr0.001 and $device)"

@@ -51,6 +51,8 @@ def test_timed_experiments_count_their_warm_up_round():
     assert (pipe.rounds, pipe.epochs, pipe.steps_per_epoch, pipe.warmup_shapes,
             pipe.eval_passes) == (4, 1, 41, 0, 0)
     assert train_case_seconds(pipe, TIMES) == pytest.approx(0.05 + 4 * (1.0 + 0.5 + 4.1))
+    # timed as the experiment runs it (all threads, no evaluation): not the pin unit
+    assert pipe.unit.key == "resnet18-28x28x1-bs16-adam-cpu-dataloader-w2-nopin-throughput"
 
 
 def test_units_ignore_what_does_not_change_a_step():

@@ -55,7 +55,8 @@ def calibrate(units, data_root, budget: float = BUDGET_SECONDS, say=None) -> dic
             times[unit.key] = scaled
             continue
         say(f"calibrating {unit.key} ({i + 1}/{len(train)})")
-        times[unit.key] = time_train(unit, data_root, share=max(left, 0.0) / (len(train) - i))
+        timer = time_throughput if unit.throughput else time_train
+        times[unit.key] = timer(unit, data_root, share=max(left, 0.0) / (len(train) - i))
     return times
 
 
@@ -168,6 +169,33 @@ def time_train(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) -> dict
         "data": short["data"],
         "source": "timed",
     }
+
+
+def time_throughput(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) -> dict:
+    """A pipeline unit, as its experiment runs it (measure_throughput): one warm-up
+    step, which starts the input path, then steps. A round is building the model and
+    starting the input (`build`) plus its steps."""
+    from mnistperf.data import make_batches
+    from mnistperf.device import resolve_device
+    from mnistperf.timing import synchronize
+    from mnistperf.train import measure_throughput
+
+    device = resolve_device(unit.device)
+    config = _probe_config(unit, SHORT_STEPS + MAX_STEPS + 1, unit.batch_size, unit.batch_size)
+    t0 = time.perf_counter()
+    batches = make_batches(config, data_root, device)
+    t1 = time.perf_counter()
+    rough = measure_throughput(config, batches, device, steps=1, warmup=1).seconds
+    aim = min(PROBE_SECONDS, max(share / 2, 0.0))
+    steps = max(SHORT_STEPS, min(MAX_STEPS, round(aim / max(rough, 1e-4))))
+    t2 = time.perf_counter()
+    result = measure_throughput(config, batches, device, steps=steps, warmup=1)
+    synchronize(device)
+    wall = time.perf_counter() - t2
+    step = result.seconds / steps
+    return {"step": step, "epoch_start": 0.0, "eval_image": 0.0, "eval_pass": 0.0,
+            "build": max(0.0, wall - (steps + 1) * step), "warmup": 0.0, "data": t1 - t0,
+            "source": "timed"}
 
 
 # ---------------------------------------------------------------- SVM units

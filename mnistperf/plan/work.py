@@ -43,6 +43,9 @@ class TrainUnit:
     compile: str
     eval_batch_size: int
     dataset: str  # what the calibration reads; not part of the key
+    # Timed as the pipeline experiment runs it (mnistperf.train.measure_throughput: all
+    # torch threads, no evaluation), not as a training case (train()).
+    throughput: bool = False
 
     @property
     def key(self) -> str:
@@ -51,6 +54,8 @@ class TrainUnit:
         if self.loader == "dataloader":
             parts += [f"w{self.num_workers}", "pin" if self.pin_memory else "nopin"]
         parts += ["amp"] * self.amp + [f"compile={self.compile}"] * bool(self.compile)
+        if self.throughput:
+            return "-".join(parts + ["throughput"])
         return "-".join(parts + [f"eval{self.eval_batch_size}"])
 
     @property
@@ -58,7 +63,7 @@ class TrainUnit:
         """Units alike but for model, geometry and batch: a step of one scales to
         the other by FLOPs (mnistperf.plan.calibrate, when the budget runs out)."""
         return (self.device, self.loader, self.num_workers, self.pin_memory, self.amp,
-                self.compile)
+                self.compile, self.throughput)
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,8 @@ class SvmWork:
     predict_images: int  # timed test set, plus the untimed scoring of training images
 
 
-def train_unit(config: TrainConfig) -> TrainUnit:
-    return TrainUnit(
+def train_unit(config: TrainConfig, throughput: bool = False) -> TrainUnit:
+    return TrainUnit(throughput=throughput,
         model=config.model, input_size=config.input_size, channels=config.channels,
         batch_size=config.batch_size, optimizer=config.optimizer, device=config.device,
         loader=config.loader, pin_memory=config.pin_memory,
@@ -127,7 +132,8 @@ def work_of(config, repeats: int = 1) -> TrainWork | SvmWork:
         return SvmWork(svm_unit(config), config.train_size, scored)
     warmup, measured = experiment_of(config).rounds(repeats)
     if isinstance(config, PipelineConfig):
-        return TrainWork(train_unit(config.train), rounds=warmup + measured, epochs=1,
+        return TrainWork(train_unit(config.train, throughput=True), rounds=warmup + measured,
+                         epochs=1,
                          steps_per_epoch=config.warmup + config.steps, warmup_shapes=0,
                          eval_passes=0, eval_images=0)
     c = config
