@@ -9,9 +9,10 @@ import torch
 from mnistperf import data
 from mnistperf.config import ConfigError
 from mnistperf.data import (
-    RAW_FILES, DataFileError, DatasetNotFoundError, LoaderBatches, RawDataset, TensorBatches,
-    load_raw, make_split, prepare_dataset, resolve_root, split_indices,
+    RAW_FILES, DataFileError, DatasetNotFoundError, RawDataset, TensorBatches, load_raw,
+    make_split, prepare_dataset, resolve_root, split_indices,
 )
+from mnistperf.loader import LoaderBatches
 from tests.fakes import OfflineDataset
 
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = RAW_FILES

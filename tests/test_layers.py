@@ -14,8 +14,9 @@ PACKAGE = Path(mnistperf.__file__).parent
 LAYERS = (
     ("vocabulary", ("mnistperf.config",)),
     ("profiles", ("mnistperf.profiles",)),
-    ("machinery", ("mnistperf.data", "mnistperf.datafiles", "mnistperf.models",
-                   "mnistperf.train", "mnistperf.svm", "mnistperf.flops", "mnistperf.timing",
+    ("machinery", ("mnistperf.data", "mnistperf.loader", "mnistperf.datafiles", "mnistperf.models",
+                   "mnistperf.train", "mnistperf.throughput", "mnistperf.svm",
+                   "mnistperf.flops", "mnistperf.timing",
                    "mnistperf.device", "mnistperf.stats", "mnistperf.progress",
                    "mnistperf.settings", "mnistperf.fingerprint", "mnistperf.warmup",
                    "mnistperf.oom")),

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from mnistperf import timing
-from mnistperf.data import LoaderBatches, TensorBatches, load_raw, make_split
+from mnistperf.data import TensorBatches, load_raw, make_split
+from mnistperf.loader import LoaderBatches
 from mnistperf.records import TrainRecord
 from mnistperf.train import TrainSetup, fused_available, make_optimizer, next_batch, train
 from mnistperf.warmup import warm_up, warmup_sizes

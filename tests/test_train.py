@@ -115,7 +115,7 @@ def test_compiled_step_gives_the_same_loss_as_eager(data_root):
 
 
 def test_throughput_counts_only_the_timed_steps(data_root):
-    from mnistperf.train import measure_throughput
+    from mnistperf.throughput import measure_throughput
 
     config = _config(train_size=256, val_size=64, test_size=64, official_test_size=64,
                      batch_size=16)
@@ -126,7 +126,7 @@ def test_throughput_counts_only_the_timed_steps(data_root):
 
 
 def test_dataloader_workers_on_a_cpu_get_cores_of_their_own(data_root):
-    from mnistperf.data import LoaderBatches
+    from mnistperf.loader import LoaderBatches
     from mnistperf.timing import loader_threads
 
     config = _config(train_size=64, val_size=32, test_size=32, official_test_size=32,

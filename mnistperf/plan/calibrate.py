@@ -178,7 +178,7 @@ def time_throughput(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) ->
     from mnistperf.data import make_batches
     from mnistperf.device import resolve_device
     from mnistperf.timing import synchronize
-    from mnistperf.train import measure_throughput
+    from mnistperf.throughput import measure_throughput
 
     device = resolve_device(unit.device)
     config = _probe_config(unit, SHORT_STEPS + MAX_STEPS + 1, unit.batch_size, unit.batch_size)

@@ -43,7 +43,7 @@ class TrainUnit:
     compile: str
     eval_batch_size: int
     dataset: str  # what the calibration reads; not part of the key
-    # Timed as the pipeline experiment runs it (mnistperf.train.measure_throughput: all
+    # Timed as the pipeline experiment runs it (mnistperf.throughput.measure_throughput: all
     # torch threads, no evaluation), not as a training case (train()).
     throughput: bool = False
 

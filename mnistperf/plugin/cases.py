@@ -207,7 +207,7 @@ def run_pipeline_case(benchmark, progress):
     timed rounds of its training steps; fill extra_info."""
     from mnistperf.experiments import experiment_of
     from mnistperf.records import PipelineRecord
-    from mnistperf.train import measure_throughput
+    from mnistperf.throughput import measure_throughput
 
     def run(config, batches):
         warmup, timed_rounds = experiment_of(config).rounds(1)

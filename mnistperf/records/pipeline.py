@@ -10,7 +10,7 @@ from mnistperf.records.base import round_or_none as _round
 
 if TYPE_CHECKING:
     from mnistperf.config import PipelineConfig
-    from mnistperf.train import ThroughputResult
+    from mnistperf.throughput import ThroughputResult
 
 
 @dataclass(kw_only=True)
