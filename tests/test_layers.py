@@ -14,7 +14,8 @@ PACKAGE = Path(mnistperf.__file__).parent
 LAYERS = (
     ("vocabulary", ("mnistperf.config",)),
     ("profiles", ("mnistperf.profiles",)),
-    ("machinery", ("mnistperf.data", "mnistperf.loader", "mnistperf.datafiles", "mnistperf.models",
+    ("machinery", ("mnistperf.data", "mnistperf.loader", "mnistperf.datafiles",
+                   "mnistperf.models",
                    "mnistperf.train", "mnistperf.throughput", "mnistperf.svm",
                    "mnistperf.flops", "mnistperf.timing",
                    "mnistperf.device", "mnistperf.stats", "mnistperf.progress",
