@@ -32,7 +32,7 @@ from mnistperf.progress import Sweep, work_units
 from mnistperf.settings import Settings
 from mnistperf.store import (
     CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
-    read_cases, run_json, runs_of_profile, single_round_stats, write_case,
+    point_latest, read_cases, run_json, runs_of_profile, single_round_stats, write_case,
 )
 
 
@@ -330,8 +330,9 @@ class RunSession:
                bs_version: str = ""):
         """benchmark.json, tables, figures, findings, the study's claims, the page and
         results/latest, from the run's records; the Run, or None when no case left
-        a record (the empty folder is removed)."""
-        from mnistperf.run import load_run
+        a record (the empty folder is removed) or a file could not be written (what
+        was written is kept, results/latest points at it, `failed` is set)."""
+        from mnistperf.run import parse_run
         from mnistperf.suite.compose import save_run
 
         if self.run_dir is None:
@@ -345,20 +346,26 @@ class RunSession:
                    statuses={s: sum(d["status"] == s for d in docs) for s in statuses})
         data = run_json(docs, machine_info, commit_info or {}, self.meta(),
                         datetime.now(timezone.utc).isoformat(), bs_version)
+        text = json.dumps(data, ensure_ascii=True, indent=4, default=str)
         try:
-            self.run = save_run(self.run_dir, json.dumps(data, ensure_ascii=True, indent=4,
-                                                         default=str))
+            self.run = save_run(self.run_dir, text)
         except WriteError as exc:  # a full disk, a permission: the records are kept
             self.notes.append(f"{exc.strerror}; the case records in cases/ are kept: "
                               f"python -m mnistperf report {self.run_dir} rebuilds the rest")
             self.failed = True
-            return None
+        self._point_latest()
+        if self.tracker is not None:  # also after a failed write, with what was written
+            run = self.run or parse_run(text, str(self.run_dir / "benchmark.json"))
+            self.tracker.close(run, self.run_dir)
+        return self.run
+
+    def _point_latest(self) -> None:
+        """results/latest at this run, also one whose files were not all written (its
+        records are there, and `report` rebuilds the rest)."""
+        try:
+            point_latest(self.run_dir.parent, self.run_dir)
         except StoreError as exc:  # results/latest is the user's file: the run is kept
             self.notes.append(str(exc))
-            self.run = load_run(self.run_dir)
-        if self.tracker is not None:
-            self.tracker.close(self.run, self.run_dir)
-        return self.run
 
     def summary_lines(self) -> list[str]:
         """The run header, tables, findings and claims, and where the files are."""

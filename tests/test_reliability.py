@@ -323,6 +323,56 @@ def test_a_full_disk_at_the_end_keeps_what_was_written_in_one_line(bench_project
     assert (run_dir / "benchmark.json").is_file() and (run_dir / "tables.md").is_file()
     assert len(list((run_dir / "cases").glob("*.json"))) == 1
     assert not list(run_dir.glob(".*.tmp")) and not list(run_dir.glob("*.png"))
+    assert (bench_project.path / "results" / "latest").resolve() == run_dir.resolve()
+
+
+def _session_with_a_record(tmp_path, data_root):
+    """A RunSession (no pytest) whose run folder holds one ok record."""
+    from mnistperf.records import TrainRecord
+    from mnistperf.session import RunSession, bench_entry
+    from tests.test_session import CONFIG, ID, settings
+
+    session = RunSession(settings(tmp_path, data_root))
+    info = TrainRecord(**TrainRecord.config_fields(CONFIG), test_accuracy=50.0,
+                       val_accuracy=[60.0], epoch_seconds=[2.0], train_seconds=2.0,
+                       images_per_second=256.0).to_extra_info()
+    session.store(CONFIG, bench_entry(CONFIG, info, 2.0, f"test_train[{ID}]", f"x[{ID}]"))
+    return session
+
+
+class _Tracker:
+    """A live tracker that keeps what the session closed it with."""
+
+    def __init__(self):
+        self.closed = []
+
+    def on_case_end(self, doc):
+        pass
+
+    def close(self, run, run_dir):
+        self.closed.append((run, run_dir))
+
+
+def test_a_failed_write_at_the_end_still_closes_the_tracker_and_moves_latest(
+        tmp_path, data_root, monkeypatch):
+    import errno
+
+    import mnistperf.store
+    from tests.test_session import ID
+
+    def full(path, content):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    session = _session_with_a_record(tmp_path, data_root)
+    session.tracker = tracker = _Tracker()
+    monkeypatch.setattr(mnistperf.store, "_atomic_write", full)
+    assert session.finish({}) is None and session.failed
+    assert session.notes == [f"{session.run_dir}/benchmark.json: not written (No space left "
+                             f"on device); the case records in cases/ are kept: python -m "
+                             f"mnistperf report {session.run_dir} rebuilds the rest"]
+    ((run, run_dir),) = tracker.closed
+    assert run_dir == session.run_dir and [c.case_id for c in run.cases] == [ID]
+    assert (tmp_path / "results" / "latest").resolve() == session.run_dir.resolve()
 
 
 class _RayNeverCalled:
