@@ -7,8 +7,10 @@ writes a record per case, tracks progress and events, and ends the run.
     session.plan_resume(configs)                   # which records are taken, which not, and why
     session.begin(configs)                         # progress and events.jsonl
     session.case_started(config) ... session.store(config, bench) ... session.case_ended(...)
-    run = session.finish(machine_info, commit_info, bs_version)   # benchmark.json, tables,
-    for line in session.summary_lines(): print(line)               # findings, claims, page
+    with session.ending():                         # Ctrl-C waits for the files
+        run = session.finish(machine_info, commit_info, bs_version)  # benchmark.json, tables,
+    for line in session.summary_lines(): print(line)                 # findings, claims, page
+    session.release_signals()                      # Ctrl-C stops this process again
 
 The pytest plugin's hooks and the Ray driver (`dispatch`) both hold one of these
 and only delegate to it, so a dispatched run ends exactly as a local one does.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,10 +33,15 @@ from mnistperf.experiments import experiment_of, fixture_of, group_of
 from mnistperf.fingerprint import fingerprint, mismatches
 from mnistperf.progress import Sweep, work_units
 from mnistperf.settings import Settings
+from mnistperf.shield import Deferred
 from mnistperf.store import (
     CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
     point_latest, read_cases, run_json, runs_of_profile, single_round_stats, write_case,
 )
+
+# Said the moment a Ctrl-C (or SIGTERM) lands while the session writes its files,
+# after "mnistperf: " (or "dispatch: ").
+DEFERRED_NOTE = "{signal} while writing the run's files: finishing them first (a few seconds)"
 
 
 class SessionError(Exception):
@@ -86,6 +94,7 @@ class RunSession:
         self.notes: list[str] = []  # one-line notes for the end of the run's output
         self.run = None  # the finished Run (mnistperf.run.Run)
         self.failed = False  # finish() could not write the run's files
+        self.interrupted = False  # a Ctrl-C or SIGTERM came while the session ended
         self.status: dict[str, str] = {}  # case id -> the status its record was stored with
         self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
         self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
@@ -93,6 +102,7 @@ class RunSession:
         self._skipped: set[str] = set()
         self._start_lines: dict[str, str] = {}  # case id -> its start line, until said
         self._sigterm = None  # the SIGTERM handler before ours
+        self._held = None  # Ctrl-C and SIGTERM held back while the run ends (shield)
         self.warn = warn or (lambda line: None)
         self.tracker = None  # the live tracker (--mnistperf-track), from open() on
 
@@ -366,6 +376,41 @@ class RunSession:
             point_latest(self.run_dir.parent, self.run_dir)
         except StoreError as exc:  # results/latest is the user's file: the run is kept
             self.notes.append(str(exc))
+
+    def hold_signals(self) -> None:
+        """From the first Ctrl-C on, the run is ending: a second one (or SIGTERM) is
+        held back, said in one line (mnistperf.shield), until `release_signals`.
+        Only for a run with a folder; once."""
+        if self._held is None and self.run_dir is not None:
+            prefix = "dispatch" if self.dispatched else "mnistperf"
+            self._held = Deferred(f"{prefix}: {DEFERRED_NOTE}").start()
+
+    def release_signals(self) -> None:
+        """Ctrl-C and SIGTERM as before `hold_signals`; those held are dropped: the
+        run they were meant to stop has ended (`interrupted` says so)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.stop(deliver=False)
+
+    @contextmanager
+    def ending(self):
+        """Around the end of the session (`finish`, and what the caller ends with it):
+        Ctrl-C and SIGTERM are held (`hold_signals`) until the caller releases them,
+        after the run's files are written; one that came sets `interrupted`. One
+        that gets through all the same (raised before the signals were held, or
+        outside the main thread) keeps the records, says so in one line (through
+        `warn`), and also sets `interrupted`: never a KeyboardInterrupt."""
+        self.hold_signals()
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.interrupted = True
+            if self.run_dir is not None:
+                self.warn(f"interrupted while writing the run's files; the case records are "
+                          f"kept in {self.run_dir}; `mnistperf report {self.run_dir}` "
+                          f"rebuilds the tables and page")
+        if self._held is not None and self._held.received:
+            self.interrupted = True
 
     def summary_lines(self) -> list[str]:
         """The run header, tables, findings and claims, and where the files are."""

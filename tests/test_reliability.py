@@ -435,3 +435,140 @@ def test_a_session_without_xdist_accepts_the_plugin(bench_project):
         "-k", "mnist and resnet18 and bs32 and sgd and lr0.001 and cpu and not pin and not "
               "pipe and not e4")
     result.assert_outcomes(passed=1)
+
+# A conftest that presses Ctrl-C (SIGINT to itself) the moment the end of the session
+# writes tables.md; SIGINT is made Python's again, as a shell's background job has it
+# ignored.
+CTRL_C_AT_TABLES = '''
+import os
+import signal
+
+import mnistperf.store
+
+pytest_plugins = ["mnistperf.plugin"]
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_write = mnistperf.store._atomic_write
+
+
+def _ctrl_c_at_tables(path, content):
+    if path.name == "tables.md":
+        os.kill(os.getpid(), signal.SIGINT)
+    return _write(path, content)
+
+
+mnistperf.store._atomic_write = _ctrl_c_at_tables
+'''
+
+
+HELD = "mnistperf: Ctrl-C while writing the run's files: finishing them first (a few seconds)"
+
+
+def _held_ctrl_c(project):
+    """Run the project; it must end as interrupted, the held Ctrl-C said once, no
+    traceback, the run's files written. pytest's result and all its output."""
+    result = project.runpytest_subprocess("--mnistperf-profile", "quick")
+    text = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, text
+    assert result.stderr.lines.count(HELD) == 1 and "Traceback" not in text, text
+    latest = project.path / "results" / "latest"
+    for name in ("benchmark.json", "tables.md", "index.html", "cases.csv"):
+        assert (latest / name).is_file(), name
+    return result, text
+
+
+def test_ctrl_c_while_the_run_is_written_waits_for_its_files(fake_project):
+    from tests.fakes import train_info
+
+    project = fake_project([train_info()])
+    project.makeconftest(CTRL_C_AT_TABLES)
+    result, text = _held_ctrl_c(project)
+    assert "KeyboardInterrupt" not in text  # the run itself was not interrupted
+    result.stdout.fnmatch_lines(["*mnistperf: wrote results/quick-*"])
+
+
+# A conftest that presses Ctrl-C a second time while pytest reports the first one
+# (it takes a moment over the first one's traceback; the issue's probe landed there).
+CTRL_C_TWICE = '''
+import os
+import signal
+
+pytest_plugins = ["mnistperf.plugin"]
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_keyboard_interrupt(excinfo):
+    os.kill(os.getpid(), signal.SIGINT)
+'''
+
+
+def test_a_second_ctrl_c_while_pytest_reports_the_first_waits_for_the_files(fake_project):
+    from tests.fakes import train_info
+
+    project = fake_project([train_info()])
+    project.makeconftest(CTRL_C_TWICE)
+    project.makepyfile(test_zz_ctrl_c="import os, signal\n\n\ndef test_ctrl_c():\n"
+                                      "    os.kill(os.getpid(), signal.SIGINT)\n")
+    _held_ctrl_c(project)
+
+
+# A conftest whose pytest-benchmark raises KeyboardInterrupt in its own end of
+# session: an interrupt no held signal can stop (raised by code, not signalled).
+INTERRUPTED_IN_PYTEST_BENCHMARK = '''
+from pytest_benchmark.session import BenchmarkSession
+
+pytest_plugins = ["mnistperf.plugin"]
+
+
+def _interrupted(self):
+    raise KeyboardInterrupt
+
+
+BenchmarkSession.finish = _interrupted
+'''
+
+
+def test_an_interrupt_that_gets_through_at_the_end_keeps_the_records_in_one_line(
+        fake_project):
+    from tests.fakes import train_info
+
+    project = fake_project([train_info()])
+    project.makeconftest(INTERRUPTED_IN_PYTEST_BENCHMARK)
+    result = project.runpytest_subprocess("--mnistperf-profile", "quick")
+    text = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, text
+    (run_dir,) = (project.path / "results").glob("quick-*")
+    assert (f"mnistperf: interrupted while writing the run's files; the case records are "
+            f"kept in results/{run_dir.name}; `mnistperf report results/{run_dir.name}` "
+            f"rebuilds the tables and page") in result.stdout.lines, text
+    assert "Traceback" not in text
+    assert len(list((run_dir / "cases").glob("*.json"))) == 1
+    assert not (run_dir / "tables.md").exists()
+
+
+def test_dispatch_ctrl_c_while_the_run_is_written_waits_for_its_files(tmp_path, data_root,
+                                                                       monkeypatch, capfd):
+    import os
+
+    import mnistperf.store
+    from mnistperf.dispatch import _finish
+
+    write = mnistperf.store._atomic_write
+
+    def ctrl_c_at_tables(path, content):
+        if path.name == "tables.md":
+            os.kill(os.getpid(), signal.SIGINT)
+        return write(path, content)
+
+    session = _session_with_a_record(tmp_path, data_root)
+    session.dispatched = True
+    monkeypatch.setattr(mnistperf.store, "_atomic_write", ctrl_c_at_tables)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = _finish(session, 0)
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C was not held back while the run's files were written")
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert code == 0 and session.interrupted
+    assert capfd.readouterr().err == HELD.replace("mnistperf:", "dispatch:") + "\n"
+    assert (session.run_dir / "tables.md").is_file() and (session.run_dir / "index.html").is_file()

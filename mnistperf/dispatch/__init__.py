@@ -328,9 +328,17 @@ def _finish(session, failed: int) -> int:
     seen = [{k: v for k, v in (d.get("machine") or {}).items() if k != "node"} for d in docs]
     summary = dict(seen[0] if seen and all(m == seen[0] and m for m in seen)
                    else machine_summary(), profile=session.settings.profile.name)
-    run = session.finish({"mnistperf": summary, "node": socket.gethostname()}, {}, bs_version)
+    try:
+        with session.ending():  # a Ctrl-C now waits for the files
+            session.finish({"mnistperf": summary, "node": socket.gethostname()}, {},
+                           bs_version)
+    finally:
+        session.release_signals()
+    run = session.run
     if session.failed:  # its files could not be written: one line, records kept
         print(f"dispatch: {session.notes[-1]}")
+        return 1
+    if session.interrupted and run is None:  # said in one line (warn): records kept
         return 1
     if run is None:  # nothing ran (all skipped or failed): no run folder left
         print("dispatch: no case records; no run folder written")
