@@ -572,3 +572,90 @@ def test_dispatch_ctrl_c_while_the_run_is_written_waits_for_its_files(tmp_path, 
     assert code == 0 and session.interrupted
     assert capfd.readouterr().err == HELD.replace("mnistperf:", "dispatch:") + "\n"
     assert (session.run_dir / "tables.md").is_file() and (session.run_dir / "index.html").is_file()
+
+def _dispatch_to(tmp_path, address, timeout="5"):
+    from mnistperf.__main__ import main
+
+    return main(["dispatch", "-k", FOUR, "--mnistperf-profile", "smoke", "--mnistperf-results",
+                 str(tmp_path / "results"), "--address", address, "--connect-timeout", timeout])
+
+
+def test_dispatch_auto_without_a_running_cluster_stops_with_one_line(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setitem(sys.modules, "ray", _RayNeverCalled())
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # no ray/ray_current_cluster there
+    assert _dispatch_to(tmp_path, "auto") == 2
+    assert capsys.readouterr().err == (
+        "mnistperf dispatch: error: no running Ray cluster found for --address auto; start "
+        "one with `ray start --head` or give HOST:PORT\n")
+    assert not (tmp_path / "results").exists()
+
+
+def test_dispatch_auto_names_the_address_it_found_and_where(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", _RayNeverCalled())
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    (tmp_path / "ray").mkdir()
+    noted = tmp_path / "ray" / "ray_current_cluster"  # left by a cluster since stopped
+    address = f"127.0.0.1:{_closed_port()}"
+    noted.write_text(f"{address}\n")
+    assert _dispatch_to(tmp_path, "auto") == 2
+    assert capsys.readouterr().err == (
+        f"mnistperf dispatch: error: --address auto ({address}, from {noted}): cannot reach "
+        f"that Ray cluster (Connection refused); is it running there? (--connect-timeout sets "
+        f"the wait)\n")
+
+
+class _NotRay:
+    """A TCP server on a free local port that is not Ray: each connection is
+    closed at once, answered with `reply`, or left silent."""
+
+    def __init__(self, reply):
+        import socket
+        import threading
+
+        self.reply, self.open = reply, []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed by the test
+                return
+            if self.reply is None:
+                self.open.append(conn)  # silent: kept open until the test ends
+                continue
+            conn.sendall(self.reply)
+            conn.close()
+
+    def close(self):
+        for conn in self.open:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("reply, timeout, cause", [
+    (b"", "5", "it closed the connection without a gRPC answer"),
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "5", "it answered b'HTTP/1.1 ', not gRPC"),
+    (None, "1", "no gRPC answer within 1 s"),
+])
+def test_dispatch_to_a_port_that_is_not_ray_stops_with_one_line(tmp_path, monkeypatch, capsys,
+                                                                reply, timeout, cause):
+    monkeypatch.setitem(sys.modules, "ray", _RayNeverCalled())
+    monkeypatch.delenv("RAY_USE_TLS", raising=False)
+    server = _NotRay(reply)
+    try:
+        start = time.monotonic()
+        assert _dispatch_to(tmp_path, server.address, timeout) == 2
+        assert time.monotonic() - start < float(timeout) + 2
+    finally:
+        server.close()
+    assert capsys.readouterr().err == (
+        f"mnistperf dispatch: error: --address {server.address}: not a Ray cluster ({cause}); "
+        f"give the address `ray start --head` printed (port 6379 unless set)\n")
+    assert not (tmp_path / "results").exists()
+
