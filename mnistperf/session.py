@@ -7,8 +7,10 @@ writes a record per case, tracks progress and events, and ends the run.
     session.plan_resume(configs)                   # which records are taken, which not, and why
     session.begin(configs)                         # the plan, progress and events.jsonl
     session.case_started(config) ... session.store(config, bench) ... session.case_ended(...)
-    run = session.finish(machine_info, commit_info, bs_version)   # benchmark.json, tables,
-    for line in session.summary_lines(): print(line)               # findings, claims, page
+    with session.ending():                         # Ctrl-C waits for the files
+        run = session.finish(machine_info, commit_info, bs_version)  # benchmark.json, tables,
+    for line in session.summary_lines(): print(line)                 # findings, claims, page
+    session.release_signals()                      # Ctrl-C stops this process again
 
 The pytest plugin's hooks and the Ray driver (`dispatch`) both hold one of these
 and only delegate to it, so a dispatched run ends exactly as a local one does.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,10 +35,15 @@ from mnistperf.device import absent_reason
 from mnistperf.plan.predict import GUARD_SECONDS, plan_line
 from mnistperf.progress import Sweep, clock
 from mnistperf.settings import Settings
+from mnistperf.shield import Deferred
 from mnistperf.store import (
     CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
-    read_cases, run_json, runs_of_profile, single_round_stats, write_case,
+    point_latest, read_cases, run_json, runs_of_profile, single_round_stats, write_case,
 )
+
+# Said the moment a Ctrl-C (or SIGTERM) lands while the session writes its files,
+# after "mnistperf: " (or "dispatch: ").
+DEFERRED_NOTE = "{signal} while writing the run's files: finishing them first (a few seconds)"
 
 
 class SessionError(Exception):
@@ -88,6 +96,7 @@ class RunSession:
         self.notes: list[str] = []  # one-line notes for the end of the run's output
         self.run = None  # the finished Run (mnistperf.run.Run)
         self.failed = False  # finish() could not write the run's files
+        self.interrupted = False  # a Ctrl-C or SIGTERM came while the session ended
         self.status: dict[str, str] = {}  # case id -> the status its record was stored with
         self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
         self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
@@ -95,6 +104,7 @@ class RunSession:
         self._skipped: set[str] = set()
         self._start_lines: dict[str, str] = {}  # case id -> its start line, until said
         self._sigterm = None  # the SIGTERM handler before ours
+        self._held = None  # Ctrl-C and SIGTERM held back while the run ends (shield)
         self.warn = warn or (lambda line: None)
         self.tracker = None  # the live tracker (--mnistperf-track), from open() on
         self.plan = None  # the predicted seconds of the cases (mnistperf.plan), from begin()
@@ -380,8 +390,9 @@ class RunSession:
                bs_version: str = ""):
         """benchmark.json, tables, figures, findings, the study's claims, the page and
         results/latest, from the run's records; the Run, or None when no case left
-        a record (the empty folder is removed)."""
-        from mnistperf.run import load_run
+        a record (the empty folder is removed) or a file could not be written (what
+        was written is kept, results/latest points at it, `failed` is set)."""
+        from mnistperf.run import parse_run
         from mnistperf.suite.compose import save_run
 
         if self.run_dir is None:
@@ -395,20 +406,61 @@ class RunSession:
                    statuses={s: sum(d["status"] == s for d in docs) for s in statuses})
         data = run_json(docs, machine_info, commit_info or {}, self.meta(),
                         datetime.now(timezone.utc).isoformat(), bs_version)
+        text = json.dumps(data, ensure_ascii=True, indent=4, default=str)
         try:
-            self.run = save_run(self.run_dir, json.dumps(data, ensure_ascii=True, indent=4,
-                                                         default=str))
+            self.run = save_run(self.run_dir, text)
         except WriteError as exc:  # a full disk, a permission: the records are kept
             self.notes.append(f"{exc.strerror}; the case records in cases/ are kept: "
                               f"python -m mnistperf report {self.run_dir} rebuilds the rest")
             self.failed = True
-            return None
+        self._point_latest()
+        if self.tracker is not None:  # also after a failed write, with what was written
+            run = self.run or parse_run(text, str(self.run_dir / "benchmark.json"))
+            self.tracker.close(run, self.run_dir)
+        return self.run
+
+    def _point_latest(self) -> None:
+        """results/latest at this run, also one whose files were not all written (its
+        records are there, and `report` rebuilds the rest)."""
+        try:
+            point_latest(self.run_dir.parent, self.run_dir)
         except StoreError as exc:  # results/latest is the user's file: the run is kept
             self.notes.append(str(exc))
-            self.run = load_run(self.run_dir)
-        if self.tracker is not None:
-            self.tracker.close(self.run, self.run_dir)
-        return self.run
+
+    def hold_signals(self) -> None:
+        """From the first Ctrl-C on, the run is ending: a second one (or SIGTERM) is
+        held back, said in one line (mnistperf.shield), until `release_signals`.
+        Only for a run with a folder; once."""
+        if self._held is None and self.run_dir is not None:
+            prefix = "dispatch" if self.dispatched else "mnistperf"
+            self._held = Deferred(f"{prefix}: {DEFERRED_NOTE}").start()
+
+    def release_signals(self) -> None:
+        """Ctrl-C and SIGTERM as before `hold_signals`; those held are dropped: the
+        run they were meant to stop has ended (`interrupted` says so)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.stop(deliver=False)
+
+    @contextmanager
+    def ending(self):
+        """Around the end of the session (`finish`, and what the caller ends with it):
+        Ctrl-C and SIGTERM are held (`hold_signals`) until the caller releases them,
+        after the run's files are written; one that came sets `interrupted`. One
+        that gets through all the same (raised before the signals were held, or
+        outside the main thread) keeps the records, says so in one line (through
+        `warn`), and also sets `interrupted`: never a KeyboardInterrupt."""
+        self.hold_signals()
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.interrupted = True
+            if self.run_dir is not None:
+                self.warn(f"interrupted while writing the run's files; the case records are "
+                          f"kept in {self.run_dir}; `mnistperf report {self.run_dir}` "
+                          f"rebuilds the tables and page")
+        if self._held is not None and self._held.received:
+            self.interrupted = True
 
     def summary_lines(self) -> list[str]:
         """The run header, tables, findings and claims, and where the files are."""

@@ -36,7 +36,7 @@ def make(out: Path = GOLDEN) -> None:
     data = run_json([json.loads(p.read_text()) for p in sorted((out / "cases").glob("*"))],
                     old["machine_info"], old["commit_info"], meta, old["datetime"],
                     old["version"])
-    # save_run writes the whole report and points <parent>/latest: do it in a copy.
+    # save_run writes the whole report: do it in a copy, keep only KEEP.
     work = out.parent / f".{out.name}-work" / out.name
     shutil.copytree(out, work)
     save_run(work, json.dumps(data, indent=4))

@@ -229,6 +229,15 @@ def test_a_killed_worker_is_retried_and_the_run_completes(embedded_ray, project,
     assert bench["extra_info"]["status"] == "ok"
 
 
+def test_a_running_ray_answers_the_address_check(embedded_ray):
+    """--address HOST:PORT is checked to speak gRPC before ray.init (mnistperf.dispatch
+    .address); Ray's own GCS must pass that check."""
+    from mnistperf.dispatch.address import cluster_address
+
+    gcs = ray.get_runtime_context().gcs_address
+    assert cluster_address(gcs, 5) == gcs
+
+
 def test_without_ray_dispatch_prints_the_install_hint_and_exits_2(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     assert main(["dispatch", "-k", FOUR, "--mnistperf-profile", "smoke"]) == 2

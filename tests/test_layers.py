@@ -20,7 +20,7 @@ LAYERS = (
                    "mnistperf.flops", "mnistperf.timing",
                    "mnistperf.device", "mnistperf.stats", "mnistperf.progress",
                    "mnistperf.settings", "mnistperf.fingerprint", "mnistperf.warmup",
-                   "mnistperf.oom")),
+                   "mnistperf.oom", "mnistperf.shield")),
     ("records", ("mnistperf.records",)),
     ("store, run, report primitives, export", ("mnistperf.store", "mnistperf.run",
                                                "mnistperf.report", "mnistperf.export")),

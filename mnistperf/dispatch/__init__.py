@@ -13,8 +13,9 @@ inside a copy of the project (Ray's `working_dir`), and returns its case
 document; the driver stores each one in `results/<profile>-<UTC>/cases/` as it
 arrives and at the end writes the same files a local run writes.
 
-This package owns the `dispatch` subcommand: `collect` chooses the cases, this
-module runs them on Ray and gathers the run. It is the only code that imports
+This package owns the `dispatch` subcommand: `collect` chooses the cases,
+`address` checks the cluster `--address` names, this module runs the cases on
+Ray and gathers the run. It is the only code that imports
 ray, and only inside `main`, so Ray stays an optional extra (`.[ray]`).
 """
 
@@ -29,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from mnistperf.dispatch.address import cluster_address
 from mnistperf.dispatch.collect import Task, DispatchError, Selection, collect
 from mnistperf.plan.predict import dispatch_slots
 from mnistperf.progress import clock
@@ -115,24 +117,6 @@ def run_case(nodeid: str, options: list[str], data_root: str, cpu_only: bool,
     return {"docs": docs, "seconds": time.perf_counter() - start}
 
 
-def _check_reachable(address: str, timeout: float) -> None:
-    """DispatchError naming the address and the cause when HOST:PORT does not accept a
-    connection within `timeout` seconds (Ray itself retries for minutes)."""
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not port.isdigit():
-        return  # 'auto', or a form Ray resolves itself
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-    except socket.timeout:
-        cause = f"no answer within {timeout:g} s"
-    except OSError as exc:
-        cause = exc.strerror or str(exc)
-    else:
-        return
-    raise DispatchError(f"--address {address}: cannot reach that Ray cluster ({cause}); is "
-                        f"it running there? (--connect-timeout sets the wait)")
-
-
 def _start_ray(ray, address: str | None, rootpath: Path, timeout: float = 30.0) -> bool:
     """Connect to Ray; True when this command started it (and so shuts it down)."""
     if ray.is_initialized():
@@ -142,7 +126,7 @@ def _start_ray(ray, address: str | None, rootpath: Path, timeout: float = 30.0) 
     # Ray ships local folders only for the whole job (ray.init), not per task.
     runtime_env = {"working_dir": str(rootpath), "excludes": EXCLUDES}
     if address:
-        _check_reachable(address, timeout)
+        address = cluster_address(address, timeout)  # never a wait of minutes in ray.init
         try:
             ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING")
         except ConnectionError as exc:
@@ -333,9 +317,17 @@ def _finish(session, failed: int) -> int:
     seen = [{k: v for k, v in (d.get("machine") or {}).items() if k != "node"} for d in docs]
     summary = dict(seen[0] if seen and all(m == seen[0] and m for m in seen)
                    else machine_summary(), profile=session.settings.profile.name)
-    run = session.finish({"mnistperf": summary, "node": socket.gethostname()}, {}, bs_version)
+    try:
+        with session.ending():  # a Ctrl-C now waits for the files
+            session.finish({"mnistperf": summary, "node": socket.gethostname()}, {},
+                           bs_version)
+    finally:
+        session.release_signals()
+    run = session.run
     if session.failed:  # its files could not be written: one line, records kept
         print(f"dispatch: {session.notes[-1]}")
+        return 1
+    if session.interrupted and run is None:  # said in one line (warn): records kept
         return 1
     if run is None:  # nothing ran (all skipped or failed): no run folder left
         print("dispatch: no case records; no run folder written")

@@ -135,6 +135,12 @@ def pytest_configure(config):
     session = config.stash[SESSION] = RunSession(
         settings, warn=lambda line: _warn(config, line))
     session.catch_sigterm()
+    # Cleanups run last added first, and these are added before pytest's own (its
+    # plugins configure after this one): a Ctrl-C held while the run ends stays held
+    # through pytest's last garbage collections, where it used to end in a
+    # traceback; then SIGTERM's own handler is put back.
+    config.add_cleanup(session.release_sigterm)
+    config.add_cleanup(session.release_signals)
 
 
 def _check_tracker(track: str | None) -> None:
@@ -144,12 +150,6 @@ def _check_tracker(track: str | None) -> None:
     hint = track and missing_extra(track.partition("=")[0])
     if hint:
         raise pytest.UsageError(f"--mnistperf-track {track}: {hint}")
-
-
-def pytest_unconfigure(config):
-    session = config.stash.get(SESSION, None)
-    if session is not None:
-        session.release_sigterm()
 
 
 def _warn(config, line: str) -> None:

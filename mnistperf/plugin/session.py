@@ -4,7 +4,9 @@ as pytest-benchmark's hooks delegate to its BenchmarkSession.
 - after collection: the run folder, the data checks, the resume plan, progress;
 - per case: progress lines, a record saved the moment the case ends (ok, failed,
   interrupted), a resumed case's earlier record taken instead of training;
-- at the end: the run's files, and the header, tables and notes in the terminal.
+- at the end: the run's files, and the header, tables and notes in the terminal;
+  from the first Ctrl-C on, a second one (or SIGTERM) waits until the files are
+  written.
 
 A resumed case also enters pytest-benchmark's own outputs (`--benchmark-json`,
 `--benchmark-save`, `--benchmark-autosave`, its table) with its recorded stats
@@ -119,6 +121,7 @@ def pytest_runtest_protocol(item, nextitem):
     try:
         return (yield)
     except KeyboardInterrupt as exc:
+        run.hold_signals()  # the run is ending: a second Ctrl-C waits for its files
         if case.config.case_id not in run.status:
             _forget_benchmark(item)
             run.store_failure(case.config, "interrupted",
@@ -209,6 +212,35 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     # Also lands in --benchmark-json and --benchmark-save files, so `report` can
     # show the run header (wall time, profile) for those too.
     output_json["mnistperf"] = get_session(config).meta()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    """A Ctrl-C anywhere among the cases ends the run: from then on a second one
+    waits for the run's files (pytest first spends a moment on the first one's
+    traceback, where a second Ctrl-C used to land)."""
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        get_session(session.config).hold_signals()
+        raise
+
+
+# Named apart (specname): this module also holds the hook's plain implementation.
+@pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_sessionfinish")
+def pytest_sessionfinish_held(session):
+    """Around the whole end of the session, outside pytest-benchmark's own (its
+    files and git info) and the terminal summary: a Ctrl-C or SIGTERM waits until
+    the run's files are written, then the session ends as interrupted, without a
+    traceback (RunSession.ending). The signals stay held until pytest is done
+    (options.py releases them at its last cleanup)."""
+    run = get_session(session.config)
+    if run.run_dir is None or hasattr(session.config, "workerinput"):
+        return (yield)
+    with run.ending():
+        yield
+    if run.interrupted:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
 
 
 def pytest_sessionfinish(session, exitstatus):

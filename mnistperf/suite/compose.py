@@ -31,7 +31,7 @@ from mnistperf.run import Run, parse_run
 from mnistperf.study.as_run import is_study, study_run
 from mnistperf.study.claims import claim_lines
 from mnistperf.report.tables import Column, Table, present, value_cell
-from mnistperf.store import CASES, atomic_write, point_latest
+from mnistperf.store import CASES, atomic_write
 
 
 def with_study(run: Run) -> Run:
@@ -163,9 +163,9 @@ def write_report(run: Run, out_dir: str | Path) -> list[Path]:
 def save_run(run_dir: Path, json_text: str) -> Run:
     """Write a finished session into its run folder: benchmark.json and its report,
     rendered from the JSON text itself (so `report` on the folder gives the same
-    files), then point results/latest at it."""
+    files). results/latest is the session's to point (RunSession.finish), also
+    when a file here could not be written."""
     atomic_write(run_dir / "benchmark.json", json_text)
     run = parse_run(json_text, str(run_dir / "benchmark.json"))
     write_report(run, run_dir)
-    point_latest(run_dir.parent, run_dir)
     return run
