@@ -10,7 +10,7 @@ writes a record per case, tracks progress and events, and ends the run.
     with session.ending():                         # Ctrl-C waits for the files
         run = session.finish(machine_info, commit_info, bs_version)  # benchmark.json, tables,
     for line in session.summary_lines(): print(line)                 # findings, claims, page
-    session.release_signals()                      # Ctrl-C stops this process again
+    session.signals.release()                      # Ctrl-C stops this process again
 
 The pytest plugin's hooks and the Ray driver (`dispatch`) both hold one of these
 and only delegate to it, so a dispatched run ends exactly as a local one does.
@@ -23,51 +23,25 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from mnistperf import __version__
 from mnistperf.experiments import experiment_of, fixture_of, group_of
-from mnistperf.fingerprint import fingerprint, mismatches
+from mnistperf.fingerprint import fingerprint
 from mnistperf.device import absent_reason
 from mnistperf.plan.predict import GUARD_SECONDS, plan_line
 from mnistperf.progress import Sweep, clock
+from mnistperf.resume import ResumeError, ResumePlan, plan_resume, resume_source
 from mnistperf.settings import Settings
-from mnistperf.shield import Deferred
+from mnistperf.signals import RunSignals
 from mnistperf.store import (
-    CASES, StoreError, WriteError, append_event, case_document, config_dict, new_run_dir,
-    point_latest, read_cases, run_json, runs_of_profile, single_round_stats, write_case,
+    CASES, StoreError, WriteError, append_event, case_document, new_run_dir, point_latest,
+    read_cases, run_json, single_round_stats, write_case,
 )
-
-# Said the moment a Ctrl-C (or SIGTERM) lands while the session writes its files,
-# after "mnistperf: " (or "dispatch: ").
-DEFERRED_NOTE = "{signal} while writing the run's files: finishing them first (a few seconds)"
-
 
 class SessionError(Exception):
     """Something the user must fix before the run can go on; one line."""
-
-
-@dataclass
-class ResumePlan:
-    """What resume decided: the records taken (case id -> document), the cases it
-    refused with their reasons, and the run they came from."""
-
-    source: Path
-    taken: dict[str, dict] = field(default_factory=dict)
-    refused: dict[str, list[str]] = field(default_factory=dict)
-
-    def lines(self, selected: int) -> list[str]:
-        lines = [f"resume: {len(self.taken)} of {selected} cases taken from {self.source}/, "
-                 f"{selected - len(self.taken)} to run"]
-        by_reason: dict[str, list[str]] = {}
-        for case_id, reasons in self.refused.items():
-            by_reason.setdefault("; ".join(reasons), []).append(case_id)
-        lines += [f"resume: not taken ({reason}): {', '.join(ids)}"
-                  for reason, ids in by_reason.items()]
-        return lines
 
 
 def dataset_of(config) -> str:
@@ -96,16 +70,15 @@ class RunSession:
         self.notes: list[str] = []  # one-line notes for the end of the run's output
         self.run = None  # the finished Run (mnistperf.run.Run)
         self.failed = False  # finish() could not write the run's files
-        self.interrupted = False  # a Ctrl-C or SIGTERM came while the session ended
         self.status: dict[str, str] = {}  # case id -> the status its record was stored with
         self._data: dict[str, dict] = {}  # dataset -> {file: SHA-256}
         self._case_t0: dict[str, float] = {}  # case id -> when its protocol began
         self.skips: dict[str, int] = {}  # skip reason -> cases skipped for it
         self._skipped: set[str] = set()
         self._start_lines: dict[str, str] = {}  # case id -> its start line, until said
-        self._sigterm = None  # the SIGTERM handler before ours
-        self._held = None  # Ctrl-C and SIGTERM held back while the run ends (shield)
         self.warn = warn or (lambda line: None)
+        # Ctrl-C and SIGTERM: SIGTERM as Ctrl-C, both held while the run ends.
+        self.signals = RunSignals("dispatch" if dispatched else "mnistperf", self.warn)
         self.tracker = None  # the live tracker (--mnistperf-track), from open() on
         self.plan = None  # the predicted seconds of the cases (mnistperf.plan), from begin()
 
@@ -160,40 +133,13 @@ class RunSession:
         cases (same configuration and fingerprint), the others with their reasons."""
         if self.settings.resume is None:
             return None
-        source = self._resume_source()
-        earlier = {doc["case_id"]: doc for doc in read_cases(source)
-                   if doc.get("status") == "ok"}
-        plan = ResumePlan(source)
-        for config in configs:
-            doc = earlier.get(config.case_id)
-            if doc is None:
-                continue
-            if doc.get("config") != config_dict(config):
-                plan.refused[config.case_id] = ["configuration changed"]
-                continue
-            reasons = mismatches(doc.get("fingerprint"), self.fingerprint(config),
-                                 any_machine=self.settings.resume_any_machine)
-            if reasons:
-                plan.refused[config.case_id] = reasons
-            else:
-                plan.taken[config.case_id] = doc
-        self.resume = plan
-        return plan
-
-    def _resume_source(self) -> Path:
-        settings = self.settings
-        if settings.resume == "":
-            runs = [r for r in runs_of_profile(settings.results_dir, settings.profile.name)
-                    if r.name != self.name]
-            if not runs:
-                raise SessionError(f"--mnistperf-resume: no earlier {settings.profile.name} "
-                                   f"run with case records under {settings.results_dir}/")
-            return runs[-1]
-        source = Path(settings.resume)
-        if not (source / CASES).is_dir():
-            raise SessionError(f"--mnistperf-resume {source}: not a run folder with case "
-                               f"records (no {source / CASES}/)")
-        return source
+        try:
+            source = resume_source(self.settings, self.name)
+        except ResumeError as exc:
+            raise SessionError(str(exc)) from None
+        self.resume = plan_resume(source, configs, self.fingerprint,
+                                  any_machine=self.settings.resume_any_machine)
+        return self.resume
 
     def is_resumed(self, config) -> bool:
         return self.resume is not None and config.case_id in self.resume.taken
@@ -288,23 +234,6 @@ class RunSession:
         self.event("case_end", case_id=config.case_id, status=status,
                    seconds=round(seconds, 3))
         return self.sweep.end(config.case_id, status, seconds)
-
-    def catch_sigterm(self) -> None:
-        """SIGTERM ends the run the way Ctrl-C does (KeyboardInterrupt): the running
-        case is recorded as interrupted and the run is written from its records.
-        Only from the main thread; `release_sigterm` puts the old handler back."""
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            self._sigterm = signal.signal(signal.SIGTERM, _interrupt)
-
-    def release_sigterm(self) -> None:
-        import signal
-
-        if self._sigterm is not None:
-            signal.signal(signal.SIGTERM, self._sigterm)
-            self._sigterm = None
 
     def store(self, config, bench: dict, *, machine: dict | None = None,
               traceback: str = "", fp: dict | None = None) -> dict:
@@ -428,39 +357,19 @@ class RunSession:
             self.notes.append(str(exc))
 
     def hold_signals(self) -> None:
-        """From the first Ctrl-C on, the run is ending: a second one (or SIGTERM) is
-        held back, said in one line (mnistperf.shield), until `release_signals`.
-        Only for a run with a folder; once."""
-        if self._held is None and self.run_dir is not None:
-            prefix = "dispatch" if self.dispatched else "mnistperf"
-            self._held = Deferred(f"{prefix}: {DEFERRED_NOTE}").start()
+        """From the first Ctrl-C on, the run is ending: a second one waits for the
+        run's files (mnistperf.signals); only for a run with a folder."""
+        if self.run_dir is not None:
+            self.signals.hold()
 
-    def release_signals(self) -> None:
-        """Ctrl-C and SIGTERM as before `hold_signals`; those held are dropped: the
-        run they were meant to stop has ended (`interrupted` says so)."""
-        held, self._held = self._held, None
-        if held is not None:
-            held.stop(deliver=False)
-
-    @contextmanager
     def ending(self):
-        """Around the end of the session (`finish`, and what the caller ends with it):
-        Ctrl-C and SIGTERM are held (`hold_signals`) until the caller releases them,
-        after the run's files are written; one that came sets `interrupted`. One
-        that gets through all the same (raised before the signals were held, or
-        outside the main thread) keeps the records, says so in one line (through
-        `warn`), and also sets `interrupted`: never a KeyboardInterrupt."""
-        self.hold_signals()
-        try:
-            yield
-        except KeyboardInterrupt:
-            self.interrupted = True
-            if self.run_dir is not None:
-                self.warn(f"interrupted while writing the run's files; the case records are "
-                          f"kept in {self.run_dir}; `mnistperf report {self.run_dir}` "
-                          f"rebuilds the tables and page")
-        if self._held is not None and self._held.received:
-            self.interrupted = True
+        """Around the end of the session: see RunSignals.ending."""
+        return self.signals.ending(self.run_dir)
+
+    @property
+    def interrupted(self) -> bool:
+        """A Ctrl-C or SIGTERM came while the session ended."""
+        return self.signals.interrupted
 
     def summary_lines(self) -> list[str]:
         """The run header, tables, findings and claims, and where the files are."""
@@ -477,12 +386,6 @@ class RunSession:
                 and not any((self.run_dir / CASES).iterdir()):
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
-
-
-def _interrupt(signum, frame):
-    import signal
-
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def bench_entry(config, extra_info: dict, seconds: float | None, name: str,

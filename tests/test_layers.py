@@ -20,7 +20,7 @@ LAYERS = (
                    "mnistperf.flops", "mnistperf.timing",
                    "mnistperf.device", "mnistperf.stats", "mnistperf.progress",
                    "mnistperf.settings", "mnistperf.fingerprint", "mnistperf.warmup",
-                   "mnistperf.oom", "mnistperf.shield")),
+                   "mnistperf.oom", "mnistperf.shield", "mnistperf.signals")),
     ("records", ("mnistperf.records",)),
     ("store, run, report primitives, export", ("mnistperf.store", "mnistperf.run",
                                                "mnistperf.report", "mnistperf.export")),
@@ -30,7 +30,7 @@ LAYERS = (
     ("suite, study", ("mnistperf.suite", "mnistperf.study")),
     # What a selection will cost: counts cases by their experiments' rounds.
     ("plan", ("mnistperf.plan",)),
-    ("session", ("mnistperf.session",)),
+    ("session", ("mnistperf.session", "mnistperf.resume")),
     ("entry points", ("mnistperf.plugin", "mnistperf.dispatch", "mnistperf.__main__",
                       "mnistperf.cuda_check", "mnistperf.plan.command")),
 )

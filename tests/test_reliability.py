@@ -25,11 +25,18 @@ def _start(project, *args):
 
 
 def _wait_for_first_record(proc, results, timeout=300):
+    """Until the first case has its record and the second has started (a signal
+    between the two would interrupt no case)."""
     deadline = time.monotonic() + timeout
-    while not _cases(results):
+    while not _cases(results) or _started(results) < 2:
         assert proc.poll() is None, proc.stdout.read()
         assert time.monotonic() < deadline, "no case record appeared"
         time.sleep(0.05)
+
+
+def _started(results) -> int:
+    return sum(path.read_text().count('"event": "case_start"')
+               for path in results.glob("*/events.jsonl"))
 
 
 def _benchmarks(run_dir):
@@ -326,13 +333,13 @@ def test_a_full_disk_at_the_end_keeps_what_was_written_in_one_line(bench_project
     assert (bench_project.path / "results" / "latest").resolve() == run_dir.resolve()
 
 
-def _session_with_a_record(tmp_path, data_root):
+def _session_with_a_record(tmp_path, data_root, dispatched=False):
     """A RunSession (no pytest) whose run folder holds one ok record."""
     from mnistperf.records import TrainRecord
     from mnistperf.session import RunSession, bench_entry
     from tests.test_session import CONFIG, ID, settings
 
-    session = RunSession(settings(tmp_path, data_root))
+    session = RunSession(settings(tmp_path, data_root), dispatched=dispatched)
     info = TrainRecord(**TrainRecord.config_fields(CONFIG), test_accuracy=50.0,
                        val_accuracy=[60.0], epoch_seconds=[2.0], train_seconds=2.0,
                        images_per_second=256.0).to_extra_info()
@@ -538,8 +545,8 @@ def test_an_interrupt_that_gets_through_at_the_end_keeps_the_records_in_one_line
     assert result.ret == pytest.ExitCode.INTERRUPTED, text
     (run_dir,) = (project.path / "results").glob("quick-*")
     assert (f"mnistperf: interrupted while writing the run's files; the case records are "
-            f"kept in results/{run_dir.name}; `mnistperf report results/{run_dir.name}` "
-            f"rebuilds the tables and page") in result.stdout.lines, text
+            f"kept in results/{run_dir.name}; `python -m mnistperf report "
+            f"results/{run_dir.name}` rebuilds the tables and page") in result.stdout.lines, text
     assert "Traceback" not in text
     assert len(list((run_dir / "cases").glob("*.json"))) == 1
     assert not (run_dir / "tables.md").exists()
@@ -559,8 +566,7 @@ def test_dispatch_ctrl_c_while_the_run_is_written_waits_for_its_files(tmp_path, 
             os.kill(os.getpid(), signal.SIGINT)
         return write(path, content)
 
-    session = _session_with_a_record(tmp_path, data_root)
-    session.dispatched = True
+    session = _session_with_a_record(tmp_path, data_root, dispatched=True)
     monkeypatch.setattr(mnistperf.store, "_atomic_write", ctrl_c_at_tables)
     old = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:

@@ -188,7 +188,7 @@ def _dispatch(ray, args, pytest_args) -> int:
     owned = bool(todo) and _start_ray(ray, args.address, selection.rootpath,
                                            args.connect_timeout)
     failed = 0
-    session.catch_sigterm()  # SIGTERM ends the run as Ctrl-C does
+    session.signals.catch_sigterm()  # SIGTERM ends the run as Ctrl-C does
     try:
         todo = _feasible(ray, args, todo)  # before the run folder: a bad ask writes nothing
         session.open()
@@ -198,7 +198,7 @@ def _dispatch(ray, args, pytest_args) -> int:
                 session.store_resumed(task.config)
         failed = _run_all(ray, args, selection, todo, session) if todo else 0
     finally:
-        session.release_sigterm()
+        session.signals.release_sigterm()
         if owned:
             ray.shutdown()
     return _finish(session, failed)
@@ -322,7 +322,7 @@ def _finish(session, failed: int) -> int:
             session.finish({"mnistperf": summary, "node": socket.gethostname()}, {},
                            bs_version)
     finally:
-        session.release_signals()
+        session.signals.release()
     run = session.run
     if session.failed:  # its files could not be written: one line, records kept
         print(f"dispatch: {session.notes[-1]}")

@@ -134,13 +134,13 @@ def pytest_configure(config):
     # writes (--benchmark-json, --benchmark-save, results/<run>/) carries it.
     session = config.stash[SESSION] = RunSession(
         settings, warn=lambda line: _warn(config, line))
-    session.catch_sigterm()
+    session.signals.catch_sigterm()
     # Cleanups run last added first, and these are added before pytest's own (its
     # plugins configure after this one): a Ctrl-C held while the run ends stays held
     # through pytest's last garbage collections, where it used to end in a
     # traceback; then SIGTERM's own handler is put back.
-    config.add_cleanup(session.release_sigterm)
-    config.add_cleanup(session.release_signals)
+    config.add_cleanup(session.signals.release_sigterm)
+    config.add_cleanup(session.signals.release)
 
 
 def _check_tracker(track: str | None) -> None:
