@@ -33,23 +33,26 @@ def test_a_quick_grid_case_counts_and_predicts_as_by_hand():
     # 1,400 images in batches of 16: 88 steps, the last one short (2 batch shapes);
     # validation after each of 2 epochs, then both test sets.
     assert (work.rounds, work.epochs, work.steps_per_epoch, work.warmup_shapes,
-            work.eval_passes, work.eval_images) == (1, 2, 88, 2, 4, 2 * 500 + 1000 + 1000)
-    # data 0.05 + build 1.0 + warm-up (0.3 + one more shape 0.1) + 2 x (0.5 + 88 x 0.1)
-    # + 4 passes x 0.2 + 3,000 images x 0.001
-    assert train_case_seconds(work, TIMES) == pytest.approx(0.05 + 1.0 + 0.4 + 18.6 + 0.8 + 3.0)
-    assert work_of(config, repeats=3).rounds == 3
+            work.eval_parts, work.eval_images) == (1, 2, 88, 2, 3, 2 * 500 + 1000 + 1000)
+    # data 0.05 + 3 evaluated parts' starts x 0.2 + one round: build 1.0 + warm-up (0.3 +
+    # one more shape 0.1) + the input's start 0.5 + 2 x 88 steps x 0.1 + 3,000 images x 0.001
+    assert train_case_seconds(work, TIMES) == pytest.approx(
+        0.05 + 0.6 + 1.0 + 0.4 + 0.5 + 17.6 + 3.0)
+    three = work_of(config, repeats=3)
+    assert three.rounds == 3
+    assert train_case_seconds(three, TIMES) == pytest.approx(0.05 + 0.6 + 3 * 22.5)
 
 
 def test_timed_experiments_count_their_warm_up_round():
     pin = work_of(case("pin_memory", "quick",
                        "fashion-resnet18-bs16-adam-lr0.001-e1-dataloader-pin-cpu"))
-    assert (pin.rounds, pin.epochs, pin.eval_passes, pin.eval_images) == (6, 1, 3, 2500)
+    assert (pin.rounds, pin.epochs, pin.eval_parts, pin.eval_images) == (6, 1, 3, 2500)
     assert pin.unit.key == "resnet18-28x28x1-bs16-adam-cpu-dataloader-w2-pin-eval512"
     pipe = work_of(case("pipeline", "quick",
                         "fashion-resnet18-bs16-adam-lr0.001-s40-28px-studypipe-cpu"))
     # a warm-up round and 3 timed rounds of 1 warm-up step + 40 steps, no evaluation
     assert (pipe.rounds, pipe.epochs, pipe.steps_per_epoch, pipe.warmup_shapes,
-            pipe.eval_passes) == (4, 1, 41, 0, 0)
+            pipe.eval_parts) == (4, 1, 41, 0, 0)
     assert train_case_seconds(pipe, TIMES) == pytest.approx(0.05 + 4 * (1.0 + 0.5 + 4.1))
     # timed as the experiment runs it (all threads, no evaluation): not the pin unit
     assert pipe.unit.key == "resnet18-28x28x1-bs16-adam-cpu-dataloader-w2-nopin-throughput"

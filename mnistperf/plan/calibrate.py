@@ -48,6 +48,8 @@ def calibrate(units, data_root, budget: float = BUDGET_SECONDS, say=None) -> dic
     times: dict[str, dict] = {}
     for unit in svm:  # cheap (a second each at most), and nothing to scale them from
         times[unit.key] = time_svm(unit, data_root)
+    if train:  # the process's first steps pay one-off costs (allocator, kernels): not a unit's
+        _probe(train[0], data_root, 1, 16, 16)
     for i, unit in enumerate(train):
         left = deadline - time.perf_counter()
         scaled = _scaled(unit, train[:i], times)
@@ -144,9 +146,9 @@ def _probe(unit: TrainUnit, data_root, steps: int, val: int, test: int) -> dict:
 
 
 def time_train(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) -> dict:
-    """Seconds of a step, of an epoch's start, of an evaluated image and of an
-    evaluation pass's start, of building a round (model, optimizer) and of its
-    warm-up step, and of making a case's batches."""
+    """Seconds of a step, of starting a round's training input, of an evaluated
+    image and of starting an evaluated part, of building a round (model,
+    optimizer) and of its warm-up step, and of making a case's batches."""
     m = min(unit.eval_batch_size, 128 if unit.input_size <= 64 else 16)
     short = _probe(unit, data_root, SHORT_STEPS, m, m)
     rough = max(short["train"] / SHORT_STEPS, 1e-4)
@@ -161,8 +163,10 @@ def time_train(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) -> dict
         eval_image = long["eval"] / (4 * m)
     return {
         "step": step,
+        # what starting the training input costs a round (a DataLoader's workers)
         "epoch_start": max(0.0, short["train"] - SHORT_STEPS * step),
         "eval_image": eval_image,
+        # what starting an evaluated part's input costs (3 parts in each probe)
         "eval_pass": max(0.0, (short["eval"] - 3 * m * eval_image) / 3),
         "build": max(0.0, short["wall"] - short["train"] - short["eval"] - short["warmup"]),
         "warmup": short["warmup"],
@@ -208,8 +212,9 @@ def time_svm(unit: SvmUnit, data_root) -> dict:
     from mnistperf.data import load_raw, make_split
     from mnistperf.svm import make_svc, svm_data
 
+    raw = load_raw(unit.dataset, data_root)  # once a session (once_costs), not per case
     t0 = time.perf_counter()
-    split = make_split(load_raw(unit.dataset, data_root), 0)
+    split = make_split(raw, 0)
     data_seconds = time.perf_counter() - t0
     fits, predicts = [], []
     for n in SVM_SIZES:

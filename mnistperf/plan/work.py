@@ -12,7 +12,9 @@ not change a step's cost, so cases that differ only there share one calibration.
 The counts follow what the case fixtures run (mnistperf.plugin.cases): each
 experiment's warm-up and measured rounds, one untimed warm-up step per batch
 shape before each round (mnistperf.warmup), an evaluation of the validation part
-after each epoch and of both test sets at the end and at checkpoint epochs.
+after each epoch and of both test sets at the end and at checkpoint epochs. The
+input of a case is started once a round for training (a new shuffle) and once a
+case for each evaluated part (mnistperf.loader keeps its workers).
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ class TrainWork:
     epochs: int
     steps_per_epoch: int
     warmup_shapes: int  # untimed warm-up steps before each round
-    eval_passes: int  # per round
+    eval_parts: int  # parts evaluated (val, test, official test): each starts its input once
     eval_images: int  # per round
 
     @property
@@ -135,14 +137,13 @@ def work_of(config, repeats: int = 1) -> TrainWork | SvmWork:
         return TrainWork(train_unit(config.train, throughput=True), rounds=warmup + measured,
                          epochs=1,
                          steps_per_epoch=config.warmup + config.steps, warmup_shapes=0,
-                         eval_passes=0, eval_images=0)
+                         eval_parts=0, eval_images=0)
     c = config
     tests = 1 + len([e for e in c.checkpoint_epochs if e != c.epochs])  # test-set passes
     return TrainWork(
         train_unit(c), rounds=warmup + measured, epochs=c.epochs,
         steps_per_epoch=math.ceil(c.train_size / c.batch_size),
-        warmup_shapes=1 if c.train_size % c.batch_size == 0 else 2,
-        eval_passes=c.epochs + 2 * tests,
+        warmup_shapes=1 if c.train_size % c.batch_size == 0 else 2, eval_parts=3,
         eval_images=c.epochs * c.val_size + tests * (c.test_size + c.official_test_size))
 
 
