@@ -147,16 +147,16 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
         [f"flops:{m}-{c}x{s}" for m, c, s in sorted({w.shape for w in trained})]
     missing = [u for k, u in units.items() if cache.get(k) is None]
     t0, changed = time.perf_counter(), bool(missing)
+    if any(cache.get(k) is None for k in once_keys):  # first: timing units loads them
+        costs = calibrate.once_costs(datasets_of(works.values()),
+                                     sorted({w.shape for w in trained}), data_root)
+        cache.put({k: {"seconds": v} for k, v in costs.items()})
+        changed = True
     if missing:
         say(f"timing {len(missing)} of {len(units)} units of work on this machine "
             f"(at most about {budget or calibrate.BUDGET_SECONDS:.0f} s; kept for the next plan)")
         cache.put(calibrate.calibrate(missing, data_root, say=say,
                                       budget=budget or calibrate.BUDGET_SECONDS))
-    if any(cache.get(k) is None for k in once_keys):
-        costs = calibrate.once_costs(datasets_of(works.values()),
-                                     sorted({w.shape for w in trained}), data_root)
-        cache.put({k: {"seconds": v} for k, v in costs.items()})
-        changed = True
     if changed:
         cache.save()
     for case_id, work in works.items():
