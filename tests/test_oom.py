@@ -151,9 +151,10 @@ def test_injected_oom_is_recorded_freed_and_the_next_case_runs(bench_project, mo
             return loss
 
     monkeypatch.setattr(mnistperf.train, "TrainSetup", InjectedSetup)
+    # No plan: its probes would build TrainSetup too, and take the injected errors.
     result = bench_project.runpytest("benchmarks", "-p", "no:cacheprovider",
-                                     "--mnistperf-profile", "smoke", "-k",
-                                     THREE.format(device=device), plugins=[probe])
+                                     "--mnistperf-profile", "smoke", "--mnistperf-no-plan",
+                                     "-k", THREE.format(device=device), plugins=[probe])
     result.assert_outcomes(passed=1, failed=2)
     run_dir = (bench_project.path / "results" / "latest").resolve()
     infos = {b["param"]: b["extra_info"] for b in
