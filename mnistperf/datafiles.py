@@ -33,7 +33,7 @@ RAW_FILES = (
 )
 FOLDERS = {"mnist": "MNIST", "fashion": "FashionMNIST"}
 
-# From ../shared/datasets/README.md. MNIST: the original files; FashionMNIST: the original
+# From the shared datasets' README. MNIST: the original files; FashionMNIST: the original
 # label files and the shared copy's images (byte identity with the originals is not
 # established). A set per file, so another verified copy can be added without reshaping.
 KNOWN_SHA256: dict[str, dict[str, frozenset[str]]] = {
@@ -64,7 +64,7 @@ _OWNER = {digest: (dataset, name) for dataset, files in KNOWN_SHA256.items()
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049   # 0x00000803 (ubyte, 3 dims), 0x00000801 (ubyte, 1 dim)
 SIDE = 28
 NUM_CLASSES = 10
-_SEE_README = "(see ../shared/datasets/README.md for the expected SHA-256)"
+_SEE_README = "(mnistperf.datafiles.KNOWN_SHA256 lists the expected SHA-256)"
 RESTORE = f"restore the original file {_SEE_README}"
 
 
@@ -133,7 +133,8 @@ def _check_files(dataset: str, root) -> list[str]:
         if owner is None:
             warnings.append(
                 f"{path}: SHA-256 {digest} differs from the known copies of {folder}'s {name}; "
-                f"results may not be comparable (see ../shared/datasets/README.md)")
+                f"results may not be comparable (mnistperf.datafiles.KNOWN_SHA256 lists the "
+                f"known copies)")
     return warnings
 
 

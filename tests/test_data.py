@@ -16,7 +16,8 @@ from mnistperf.loader import LoaderBatches
 from tests.fakes import OfflineDataset
 
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = RAW_FILES
-RESTORE = "restore the original file (see ../shared/datasets/README.md for the expected SHA-256)"
+RESTORE = ("restore the original file (mnistperf.datafiles.KNOWN_SHA256 lists the expected "
+           "SHA-256)")
 FIX = ("Fix: put torchvision's raw files there, or point --mnistperf-data / MNISTPERF_DATA at "
        "a folder holding {folder}/raw/ (e.g. MNISTPERF_DATA=../shared/datasets).")
 

@@ -14,7 +14,8 @@ from mnistperf.datafiles import (
 )
 
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = RAW_FILES
-RESTORE = "restore the original file (see ../shared/datasets/README.md for the expected SHA-256)"
+RESTORE = ("restore the original file (mnistperf.datafiles.KNOWN_SHA256 lists the expected "
+           "SHA-256)")
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def test_mnist_files_in_the_fashion_folder_are_refused(copy_raw, tmp_path):
         f"{raw / TRAIN_IMAGES}: holds MNIST's train-images-idx3-ubyte, not FashionMNIST data "
         "(MNIST files copied into the FashionMNIST folder?); put the FashionMNIST files in "
         "FashionMNIST/raw/ and the MNIST ones in MNIST/raw/ "
-        "(see ../shared/datasets/README.md for the expected SHA-256)")
+        "(mnistperf.datafiles.KNOWN_SHA256 lists the expected SHA-256)")
 
 
 def test_train_and_test_files_swapped_are_refused(copy_raw, tmp_path):
@@ -161,7 +162,7 @@ def test_train_and_test_files_swapped_are_refused(copy_raw, tmp_path):
     assert problem("mnist", tmp_path) == (
         f"{raw / TRAIN_IMAGES}: holds MNIST's t10k-images-idx3-ubyte, not "
         "train-images-idx3-ubyte (files swapped or renamed?); put each file back under its own "
-        "name (see ../shared/datasets/README.md for the expected SHA-256)")
+        "name (mnistperf.datafiles.KNOWN_SHA256 lists the expected SHA-256)")
 
 
 def test_unknown_digest_is_a_warning_naming_the_file(copy_raw, tmp_path):
@@ -174,7 +175,7 @@ def test_unknown_digest_is_a_warning_naming_the_file(copy_raw, tmp_path):
     assert re.fullmatch(
         re.escape(f"{raw / TEST_IMAGES}: SHA-256 ") + "[0-9a-f]{64}" + re.escape(
             " differs from the known copies of FashionMNIST's t10k-images-idx3-ubyte; results "
-            "may not be comparable (see ../shared/datasets/README.md)"),
+            "may not be comparable (mnistperf.datafiles.KNOWN_SHA256 lists the known copies)"),
         warnings[0])
 
 

@@ -276,7 +276,7 @@ def test_data_too_small_for_the_profile_stops_before_training(bench_project, dat
     text = result.stdout.str() + result.stderr.str()
     images = raw / "t10k-images-idx3-ubyte"
     assert (f"{images}: 300 images but profile 'smoke' needs official_test_size=512; "
-            f"restore the original file (see ../shared/datasets/README.md for the expected "
+            f"restore the original file (mnistperf.datafiles.KNOWN_SHA256 lists the expected "
             f"SHA-256), or choose a profile that needs at most 300") in text
     assert "Traceback" not in text and "epoch 1/1" not in text
     assert not list((bench_project.path / "results").glob("*/cases/*.json"))
