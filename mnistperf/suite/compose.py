@@ -80,7 +80,8 @@ def build_sections(run: Run) -> list[Section]:
                                     tables=tables, figures=figures))
     plan = prediction_table(run)
     if plan:
-        sections.append(Section(name="plan", title=plan.title, tables=[plan], figures=[]))
+        sections.append(Section(name="plan", title="Predicted and measured time",
+                                tables=[plan], figures=[]))
     return sections
 
 
