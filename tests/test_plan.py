@@ -196,3 +196,11 @@ def test_plan_command_prints_each_case_and_what_it_cannot_predict(bench_project,
     bad = bench_project.run(sys.executable, "-m", "mnistperf", "plan", "--gpus", "0")
     assert bad.ret == 2
     assert bad.stderr.str().strip() == "mnistperf plan: error: --gpus 0 must be above 0"
+    monkeypatch.setenv("MNISTPERF_DATA", str(tmp_path / "no-data"))
+    (tmp_path / "no-data").mkdir()
+    (tmp_path / "no-data" / "MNIST").write_text("")  # a file where a folder should be
+    missing = bench_project.run(sys.executable, "-m", "mnistperf", "plan", "-k", SELECT,
+                                "--mnistperf-profile", "smoke")
+    assert missing.ret == 2 and missing.stdout.str() == ""  # nothing timed
+    assert missing.stderr.str().startswith("mnistperf plan: error: ")
+    assert len(missing.stderr.lines) == 1

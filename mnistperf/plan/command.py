@@ -62,12 +62,16 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str]) -> int:
     from mnistperf.data import DataFileError, DatasetNotFoundError
     from mnistperf.dispatch.collect import DispatchError, collect
+    from mnistperf.session import RunSession
 
     try:
         args, pytest_args = parse_args(argv)
         selection = collect(pytest_args)
         settings = selection.settings
         configs = [task.config for task in selection.cases]
+        # The run's own data check first: a missing or damaged file is one line before
+        # anything is timed (the same line a run gives).
+        RunSession(settings).check_data(configs)
         plan = make_plan(configs, repeats=settings.repeats, data_root=settings.data_root,
                          budget=args.budget, say=lambda line: print(f"plan: {line}",
                                                                      flush=True))
