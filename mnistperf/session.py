@@ -152,14 +152,14 @@ class RunSession:
         configs = list(configs)
         to_run = [c for c in configs if not self.is_resumed(c)]
         self.plan = self._plan(to_run) if to_run and self.settings.plan else None
-        if self.plan is not None:
+        if self.plan is not None and self.plan.runnable():  # not when every case skips here
             self.warn(plan_line(self.plan))
-            total = self.plan.total()
+            total, n = self.plan.total(), len(self.plan.runnable())
             if total > GUARD_SECONDS and not self.settings.yes and not self.dispatched:
                 self._discard_if_empty()
                 raise SessionError(
-                    f"the plan predicts {clock(total)} for these {len(to_run)} cases on this "
-                    f"machine, over 24 hours, so nothing was trained; narrow the selection "
+                    f"the plan predicts {clock(total)} for {n} case{'s' if n != 1 else ''} on "
+                    f"this machine, over 24 hours, so nothing was trained; narrow the selection "
                     f"(-k, -m, a smaller --mnistperf-profile), see each case with `python -m "
                     f"mnistperf plan` and the same arguments, or add --mnistperf-yes")
         predicted = self.plan.seconds if self.plan else (lambda case_id: None)

@@ -145,7 +145,7 @@ def test_over_24_hours_stops_before_training_unless_yes(bench_project, tmp_path,
     result.stdout.fnmatch_lines([
         "mnistperf: plan: 1 case predicted to take 44:26:40 on this machine (every unit "
         "from this machine's earlier timings; python -m mnistperf plan shows each case)"])
-    assert ("Exit: the plan predicts 44:26:40 for these 1 cases on this machine, over 24 "
+    assert ("Exit: the plan predicts 44:26:40 for 1 case on this machine, over 24 "
             "hours, so nothing was trained; narrow the selection (-k, -m, a smaller "
             "--mnistperf-profile), see each case with `python -m mnistperf plan` and the same "
             "arguments, or add --mnistperf-yes") in result.stdout.str() + result.stderr.str()
