@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from mnistperf.progress import Sweep, clock
 from mnistperf.resume import ResumeError, ResumePlan, plan_resume, resume_source
 from mnistperf.settings import Settings
 from mnistperf.signals import RunSignals
+from mnistperf.timing import torch_threads
 from mnistperf.store import (
     CASES, StoreError, WriteError, append_event, case_document, new_run_dir, point_latest,
     read_cases, run_json, single_round_stats, write_case,
@@ -77,7 +79,6 @@ class RunSession:
         self._skipped: set[str] = set()
         self._start_lines: dict[str, str] = {}  # case id -> its start line, until said
         self.warn = warn or (lambda line: None)
-        # Ctrl-C and SIGTERM: SIGTERM as Ctrl-C, both held while the run ends.
         self.signals = RunSignals("dispatch" if dispatched else "mnistperf", self.warn)
         self.tracker = None  # the live tracker (--mnistperf-track), from open() on
         self.plan = None  # the predicted seconds of the cases (mnistperf.plan), from begin()
@@ -145,10 +146,9 @@ class RunSession:
         return self.resume is not None and config.case_id in self.resume.taken
 
     def begin(self, configs) -> None:
-        """The plan of the cases to run (said at once), progress, the run_start event.
-        SessionError, with the empty run folder removed, when the plan predicts over
-        24 hours here and the user did not say --mnistperf-yes (dispatch runs on a
-        cluster: no such check)."""
+        """The plan of the cases to run (said at once), progress, the run_start event;
+        SessionError (empty run folder removed) when the plan says over 24 hours here
+        without --mnistperf-yes (not for dispatch: it runs on a cluster)."""
         configs = list(configs)
         to_run = [c for c in configs if not self.is_resumed(c)]
         self.plan = self._plan(to_run) if to_run and self.settings.plan else None
@@ -163,22 +163,25 @@ class RunSession:
                     f"(-k, -m, a smaller --mnistperf-profile), see each case with `python -m "
                     f"mnistperf plan` and the same arguments, or add --mnistperf-yes")
         predicted = self.plan.seconds if self.plan else (lambda case_id: None)
+        # A case skipped here takes no time; dispatched, it runs elsewhere unpredicted.
+        skipped = None if self.dispatched else 0.0
         self.sweep = Sweep({c.case_id: (experiment_of(c).name, predicted(c.case_id)
                                         if self.plan is None or absent_reason(c) is None
-                                        else 0.0) for c in to_run})
+                                        else skipped) for c in to_run})
         self.event("run_start", run=self.name, profile=self.settings.profile.name,
                    cases=len(configs), to_run=len(to_run), dispatched=self.dispatched,
                    predicted_seconds=None if self.plan is None else round(self.plan.total(), 1))
 
     def _plan(self, configs):
-        """The plan, or None with one warning when timing the units failed: it only
-        informs, so it never stops a run."""
+        """The plan, or None with one warning when timing failed (it never stops a run)."""
         from mnistperf.plan import make_plan
 
         try:
-            return make_plan(configs, repeats=self.settings.repeats,
-                             data_root=self.settings.data_root, threads=self.threads,
-                             say=lambda line: self.warn(f"plan: {line}"))
+            # Timed with the threads the cases will train with (dispatch's workers').
+            with torch_threads(self.threads) if self.threads else nullcontext():
+                return make_plan(configs, repeats=self.settings.repeats,
+                                 data_root=self.settings.data_root, threads=self.threads,
+                                 say=lambda line: self.warn(f"plan: {line}"))
         except Exception as exc:  # noqa: BLE001 - any failure of an estimate
             self.warn(f"plan: could not time the units of work ({type(exc).__name__}: "
                       f"{exc}); the progress estimate comes from finished cases")
@@ -254,9 +257,8 @@ class RunSession:
         return doc
 
     def _timed(self, config, info: dict) -> dict:
-        """extra_info with the case's wall time and the plan's prediction of it (a
-        resumed record keeps its own)."""
-        if "case_seconds" in info:
+        """extra_info with the case's wall time and the plan's prediction of it."""
+        if "case_seconds" in info or info.get("resumed"):  # a resumed record keeps its own
             return info
         predicted = self.plan.seconds(config.case_id) if self.plan else None
         return dict(info, case_seconds=round(self.seconds(config), 3),

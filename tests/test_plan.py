@@ -97,6 +97,8 @@ def test_progress_starts_from_the_plan_and_corrects_itself():
     # overall ratio (20 + 1 x 10) / (10 + 10) = 1.5, one median case (10 s) of weight;
     # grid: (20 + 1.5 x 10) / (10 + 10) = 1.75 of b's 10 s; svm: the overall 1.5 of 2 s
     assert sweep.left() == pytest.approx(17.5 + 3.0)
+    # dispatched gpu cases this machine cannot time: no prediction, so the estimate is
+    # the mean of finished cases, not 0 s
     unplanned = Sweep({"a": ("grid", None), "b": ("grid", None)})
     assert unplanned.left() is None
     unplanned.seconds["a"] = 4.0
@@ -116,6 +118,23 @@ def test_the_cache_is_keyed_on_the_machine(tmp_path, monkeypatch):
     assert two.machine["threads"] == 2 and "source" in two.machine
     (tmp_path / "file").write_text("")
     assert not CalibrationCache(tmp_path / "file" / "c.json", {}).save()  # never raises
+
+
+@pytest.mark.parametrize("damage", ['{"machine": {"cpu": "A"}, "times": []}',
+                                    '{"machine": {"cpu": "A"}, "times": {"unit": 3}}',
+                                    '["not", "a", "cache"]', "{not json"])
+def test_a_damaged_cache_is_timed_again_never_a_crash(tmp_path, damage):
+    path = tmp_path / "calibration.json"
+    path.write_text(damage)
+    assert CalibrationCache(path, {"cpu": "A"}).get("unit") is None
+
+
+def test_an_entry_missing_a_timing_counts_as_absent(tmp_path):
+    cache = CalibrationCache(tmp_path / "c.json", {})
+    cache.put({"unit": {"step": 0.1}, "load:mnist": {"seconds": 0.2}})
+    assert cache.get("unit", ("step", "build")) is None
+    assert cache.get("unit", ("step",)) == {"step": 0.1}
+    assert cache.get("load:mnist", ("seconds",)) == {"seconds": 0.2}
 
 
 GRID_ID = "mnist-resnet18-bs32-sgd-lr0.001-e1-cpu"
@@ -204,3 +223,28 @@ def test_plan_command_prints_each_case_and_what_it_cannot_predict(bench_project,
     assert missing.ret == 2 and missing.stdout.str() == ""  # nothing timed
     assert missing.stderr.str().startswith("mnistperf plan: error: ")
     assert len(missing.stderr.lines) == 1
+
+
+def test_the_page_sets_predicted_beside_measured_for_cases_that_ended_ok():
+    import dataclasses
+
+    from mnistperf.records import TrainRecord
+    from mnistperf.report.prediction import prediction_table
+    from mnistperf.run import Case, Run
+
+    grid = case("grid", "smoke", GRID_ID)
+    pin = case("pin_memory", "smoke", [c.case_id for c in get_experiment("pin_memory").cases(
+        get_profile("smoke")) if c.device == "cpu"][0])
+    ok = TrainRecord(**TrainRecord.config_fields(grid), test_accuracy=50.0)
+    other = TrainRecord(**TrainRecord.config_fields(pin), test_accuracy=50.0)
+    run = Run(source="x", data={}, cases=[
+        Case(ok, 1.0, case_seconds=12.0, predicted_seconds=10.0),
+        Case(dataclasses.replace(ok, status="oom"), 1.0, case_seconds=2.0,
+             predicted_seconds=10.0),  # ended early: left out
+        Case(other, 1.0, case_seconds=15.0, predicted_seconds=20.0),
+        Case(other, 1.0, case_seconds=None, predicted_seconds=None)])  # before the plan
+    table = prediction_table(run)
+    assert table.rows == [["grid", 1, 10.0, 12.0, 1.2, 1.2],
+                          ["pin_memory", 1, 20.0, 15.0, 0.75, 0.75],
+                          ["all", 2, 30.0, 27.0, 0.9, 0.75]]
+    assert prediction_table(Run(source="x", data={}, cases=run.cases[3:])) is None

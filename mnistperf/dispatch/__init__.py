@@ -247,9 +247,12 @@ def _run_all(ray, args, selection: Selection, todo: list[Task], session) -> int:
                            args.gpus_per_case, any(c.gpu for c in todo))
     pending, failed = list(refs), []
     if session.plan is not None:
-        wall = session.plan.packed(slots, {c.case_id for c in todo})
+        ids = {c.case_id for c in todo}
+        wall, unplanned = session.plan.packed(slots, ids), len(ids - {
+            c.case_id for c in session.plan.runnable()})
         print(f"dispatch: plan: about {clock(wall)} with {slots} cases at a time (each case "
-              f"as timed on this machine)", flush=True)
+              f"as timed on this machine" + (f"; {unplanned} not timed here, left out)"
+                                             if unplanned else ")"), flush=True)
     for task, _ in refs.values():
         session.case_started(task.config)
     try:

@@ -46,18 +46,22 @@ class CalibrationCache:
         self.times: dict[str, dict] = {}
         try:
             doc = json.loads(path.read_text())
-            if doc.get("machine") == machine:
-                self.times = doc.get("times", {})
-        except (OSError, ValueError, AttributeError):
-            pass  # absent, unreadable or damaged: time again
+        except (OSError, ValueError):
+            return  # absent, unreadable or not JSON: time again
+        times = doc.get("times") if isinstance(doc, dict) else None
+        if isinstance(times, dict) and doc.get("machine") == machine:  # else damaged
+            self.times = {k: v for k, v in times.items() if isinstance(v, dict)}
 
     @classmethod
     def for_this_machine(cls, threads: int | None = None) -> "CalibrationCache":
         key, what = machine_key(threads)
         return cls(cache_dir() / f"calibration-{key}.json", what)
 
-    def get(self, key: str) -> dict | None:
-        return self.times.get(key)
+    def get(self, key: str, needs=()) -> dict | None:
+        """The timings of `key`, or None when absent or lacking one of `needs`."""
+        times = self.times.get(key)
+        return times if times is not None and all(
+            isinstance(times.get(n), (int, float)) for n in needs) else None
 
     def put(self, times: dict[str, dict]) -> None:
         self.times.update(times)

@@ -15,7 +15,6 @@ cost. Bad input is one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from tabulate import tabulate
@@ -45,7 +44,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--gpus-per-case", type=float, default=1.0, metavar="G",
                         help="as dispatch's (default: 1)")
     parser.add_argument("--cpus-per-case", type=float, default=1.0, metavar="C",
-                        help="as dispatch's, for the cpu cases' slots (default: 1)")
+                        help="as dispatch's (default: 1)")
     parser.add_argument("--price", type=float, metavar="PER_HOUR",
                         help="the price of an hour of this machine (with --gpus: of one GPU)")
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, metavar="S",
@@ -78,6 +77,10 @@ def main(argv: list[str]) -> int:
     except (PlanError, DispatchError, DatasetNotFoundError, DataFileError) as exc:
         print(f"mnistperf plan: error: {exc}".replace("\n", " "), file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - timing a unit failed (out of memory, a backend)
+        print(f"mnistperf plan: error: timing the units failed ({type(exc).__name__}: "
+              f"{exc})".replace("\n", " "), file=sys.stderr)
+        return 1
     print(report(plan, configs, settings, args))
     return 0
 
@@ -114,9 +117,10 @@ def report(plan: Plan, configs, settings, args) -> str:
 
 
 def gpu_lines(plan: Plan, configs, args) -> list[str]:
-    """`dispatch` on N GPUs: the gpu cases packed onto the GPUs' slots, the cpu cases
-    onto this machine's CPU slots at the same time (Ray starts each task when its
-    resources are free, in the order dispatch submits them)."""
+    """`dispatch` on N GPUs: the gpu cases packed onto the GPUs' slots (Ray starts each
+    task when its resources are free, in the order dispatch submits them), the cpu
+    cases one after another beside them: they were timed with all of this
+    machine's threads, which cases running side by side would share."""
     gpu = [c.case_id for c in configs if c.device == "gpu"]
     if gpu and plan.cases[gpu[0]].seconds is None:
         return [f"--gpus {args.gpus}: the gpu cases ({len(gpu)}) cannot be timed here (torch "
@@ -124,13 +128,12 @@ def gpu_lines(plan: Plan, configs, args) -> list[str]:
     slots = dispatch_slots(cpus=float(args.gpus) * args.cpus_per_case, gpus=args.gpus,
                            cpus_per_case=args.cpus_per_case,
                            gpus_per_case=args.gpus_per_case, any_gpu=bool(gpu))
-    cpu_slots = max(1, int((os.cpu_count() or 1) // args.cpus_per_case))
     gpu_wall = pack([plan.seconds(i) for i in gpu], slots)
-    cpu_wall = pack([plan.seconds(c.case_id) for c in configs
-                     if c.device == "cpu" and plan.seconds(c.case_id) is not None], cpu_slots)
+    cpu_wall = sum(plan.seconds(c.case_id) for c in configs
+                   if c.device == "cpu" and plan.seconds(c.case_id) is not None)
     wall = plan.once + max(gpu_wall, cpu_wall)
-    lines = [f"dispatch on {args.gpus} GPUs ({slots} gpu cases at a time, {cpu_slots} cpu "
-             f"cases at a time): {clock(wall)} wall"]
+    lines = [f"dispatch on {args.gpus} GPUs ({slots} gpu cases at a time, the cpu cases one "
+             f"after another beside them): {clock(wall)} wall"]
     if args.price:
         lines.append(f"cost at {args.price:g} per GPU-hour, {args.gpus} GPUs for "
                      f"{clock(wall)}: {args.price * args.gpus * wall / 3600:.2f}")

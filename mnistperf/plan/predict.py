@@ -20,7 +20,7 @@ import heapq
 import time
 from dataclasses import dataclass, field
 
-from mnistperf.plan.work import SvmWork, TrainWork, datasets_of, work_of
+from mnistperf.plan.work import SvmWork, TrainUnit, TrainWork, datasets_of, work_of
 
 # Per case, besides what its record's wall time holds (its data, rounds and record):
 # pytest's protocol between cases and the session's end. Measured: the main job's
@@ -63,6 +63,7 @@ class Plan:
     once: float = 0.0  # what the session pays once
     calibration_seconds: float = 0.0  # spent timing units now (0: all from the cache)
     timed_units: int = 0  # units timed now
+    scaled_units: int = 0  # units scaled by FLOPs now (the budget ran out)
     units: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -98,7 +99,9 @@ def plan_line(plan: Plan) -> str:
 
     cases = plan.runnable()
     timed = (f"{plan.timed_units} of {plan.units} units timed now in "
-             f"{plan.calibration_seconds:.0f} s" if plan.timed_units else
+             f"{plan.calibration_seconds:.0f} s"
+             + (f", {plan.scaled_units} scaled by FLOPs" if plan.scaled_units else "")
+             if plan.timed_units or plan.scaled_units else
              "every unit from this machine's earlier timings")
     return (f"plan: {len(cases)} case{'s' if len(cases) != 1 else ''} predicted to take "
             f"{clock(plan.total())} on this machine ({timed}; python -m mnistperf plan "
@@ -145,9 +148,9 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
     trained = [w for w in works.values() if isinstance(w, TrainWork)]
     once_keys = [f"load:{d}" for d in datasets_of(works.values())] + \
         [f"flops:{m}-{c}x{s}" for m, c, s in sorted({w.shape for w in trained})]
-    missing = [u for k, u in units.items() if cache.get(k) is None]
+    missing = [u for k, u in units.items() if cache.get(k, _needs(u)) is None]
     t0, changed = time.perf_counter(), bool(missing)
-    if any(cache.get(k) is None for k in once_keys):  # first: timing units loads them
+    if any(cache.get(k, ("seconds",)) is None for k in once_keys):  # first: units load them
         costs = calibrate.once_costs(datasets_of(works.values()),
                                      sorted({w.shape for w in trained}), data_root)
         cache.put({k: {"seconds": v} for k, v in costs.items()})
@@ -164,6 +167,14 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
         predict = train_case_seconds if isinstance(work, TrainWork) else svm_case_seconds
         cases[case_id].seconds = predict(work, t)
         cases[case_id].source = t["source"]
+    timed = sum(cache.get(u.key)["source"] == "timed" for u in missing)
     return Plan(cases, once=sum(cache.get(k)["seconds"] for k in once_keys),
                 calibration_seconds=time.perf_counter() - t0 if missing else 0.0,
-                timed_units=len(missing), units=len(units))
+                timed_units=timed, scaled_units=len(missing) - timed, units=len(units))
+
+
+def _needs(unit) -> tuple[str, ...]:
+    """The timings a unit's prediction reads: an entry lacking one is timed again."""
+    if isinstance(unit, TrainUnit):
+        return ("step", "epoch_start", "eval_image", "eval_pass", "build", "warmup", "data")
+    return ("n0", "fit_a", "fit_b", "predict_a", "predict_b", "data")

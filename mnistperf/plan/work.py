@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from mnistperf.config import PipelineConfig, SvmConfig, TrainConfig, TORCHVISION_NAMES
 from mnistperf.experiments import experiment_of
+from mnistperf.warmup import warmup_sizes
 
 # The SVM case also scores the images it was fit on (train accuracy), and at the
 # study's size all 60,000 official training images (SvmConfig).
@@ -143,7 +144,7 @@ def work_of(config, repeats: int = 1) -> TrainWork | SvmWork:
     return TrainWork(
         train_unit(c), rounds=warmup + measured, epochs=c.epochs,
         steps_per_epoch=math.ceil(c.train_size / c.batch_size),
-        warmup_shapes=1 if c.train_size % c.batch_size == 0 else 2, eval_parts=3,
+        warmup_shapes=len(warmup_sizes(c.batch_size, c.train_size)), eval_parts=3,
         eval_images=c.epochs * c.val_size + tests * (c.test_size + c.official_test_size))
 
 

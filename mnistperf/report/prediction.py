@@ -10,9 +10,10 @@ from mnistperf.report.tables import Column, Table
 
 
 def prediction_table(run) -> Table | None:
+    # Only cases that ran to the end: a failed one's wall time stops where it failed.
     cases = [c for c in run.cases
              if c.predicted_seconds is not None and c.case_seconds is not None
-             and not getattr(c.record, "resumed", False)]
+             and c.record.status == "ok" and not getattr(c.record, "resumed", False)]
     if not cases:
         return None
     by: dict[str, list] = {}
@@ -29,7 +30,8 @@ def prediction_table(run) -> Table | None:
         rows=rows, key_columns=1,
         note="predicted: `mnistperf plan` before the run, from timings of each unit of work "
              "on this machine; measured: each case's wall time from its start to its "
-             "record (its setup, every round, its evaluation); worst case: the case whose "
+             "record (its setup, every round, its evaluation), cases that ended ok; worst "
+             "case: the case whose "
              "measured / predicted is furthest from 1; the session's own start and end "
              "are in neither")
 
