@@ -68,15 +68,17 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
     def seconds(self, case_id: str) -> float | None:
+        """The case's own wall time, start to record (what its record's case_seconds
+        measures); the harness's cost between cases is in `total` and `packed`."""
         case = self.cases.get(case_id)
-        return None if case is None or case.seconds is None else case.seconds + HARNESS_SECONDS
+        return None if case is None else case.seconds
 
     def runnable(self) -> list[CasePlan]:
         return [c for c in self.cases.values() if c.seconds is not None]
 
     def total(self) -> float:
         """Wall seconds of the selection run here, one case after another."""
-        return self.once + sum(self.seconds(c.case_id) for c in self.runnable())
+        return self.once + sum(c.seconds + HARNESS_SECONDS for c in self.runnable())
 
     def by_experiment(self) -> dict[str, tuple[int, float]]:
         """experiment -> (cases, predicted seconds), in the order cases appear."""
@@ -90,7 +92,7 @@ class Plan:
         """Wall seconds on `slots` parallel slots, cases started in order each on the
         first free slot (as dispatch submits them and Ray starts them)."""
         chosen = [c for c in self.runnable() if case_ids is None or c.case_id in case_ids]
-        return self.once + pack([self.seconds(c.case_id) for c in chosen], slots)
+        return self.once + pack([c.seconds + HARNESS_SECONDS for c in chosen], slots)
 
 
 def plan_line(plan: Plan) -> str:
