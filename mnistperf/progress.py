@@ -18,6 +18,11 @@ import statistics
 import time
 
 
+def cases(n: int) -> str:
+    """1 case, 52 cases."""
+    return f"{n} case{'s' if n != 1 else ''}"
+
+
 def clock(seconds: float) -> str:
     """41 s, 13:59, 2:03:10."""
     seconds = int(round(seconds))

@@ -32,7 +32,7 @@ from mnistperf.experiments import experiment_of, fixture_of, group_of
 from mnistperf.fingerprint import fingerprint
 from mnistperf.device import absent_reason
 from mnistperf.plan.predict import GUARD_SECONDS, plan_line
-from mnistperf.progress import Sweep, clock
+from mnistperf.progress import Sweep, cases, clock
 from mnistperf.resume import ResumeError, ResumePlan, plan_resume, resume_source
 from mnistperf.settings import Settings
 from mnistperf.signals import RunSignals
@@ -158,7 +158,7 @@ class RunSession:
             if total > GUARD_SECONDS and not self.settings.yes and not self.dispatched:
                 self._discard_if_empty()
                 raise SessionError(
-                    f"the plan predicts {clock(total)} for {n} case{'s' if n != 1 else ''} on "
+                    f"the plan predicts {clock(total)} for {cases(n)} on "
                     f"this machine, over 24 hours, so nothing was trained; narrow the selection "
                     f"(-k, -m, a smaller --mnistperf-profile), see each case with `python -m "
                     f"mnistperf plan` and the same arguments, or add --mnistperf-yes")
@@ -220,7 +220,7 @@ class RunSession:
             self.sweep.skip(config.case_id)
 
     def skip_lines(self) -> list[str]:
-        return [f"{n} case{'s' if n != 1 else ''} skipped: {reason}"
+        return [f"{cases(n)} skipped: {reason}"
                 for reason, n in self.skips.items()]
 
     def seconds(self, config) -> float:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from contextlib import contextmanager
 
 from mnistperf.plan.work import SvmUnit, TrainUnit
 
@@ -129,10 +130,17 @@ def _probe_config(unit: TrainUnit, steps: int, val: int, test: int):
         eval_batch_size=unit.eval_batch_size, compile=unit.compile)
 
 
+@contextmanager
+def _quiet_loader():
+    """torch's warning about more DataLoader workers than cores is the case's own (it
+    says it when it runs), not the plan's."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="This DataLoader will create")
+        yield
+
+
 def _probe(unit: TrainUnit, data_root, steps: int, val: int, test: int) -> dict:
-    """One tiny case of the unit through train(): its parts' seconds. torch's warning
-    about more DataLoader workers than cores is the case's own (it says it when it
-    runs), not the plan's."""
+    """One tiny case of the unit through train(): its parts' seconds."""
     from mnistperf.data import make_batches
     from mnistperf.device import resolve_device
     from mnistperf.timing import synchronize
@@ -143,8 +151,7 @@ def _probe(unit: TrainUnit, data_root, steps: int, val: int, test: int) -> dict:
     t0 = time.perf_counter()
     batches = make_batches(config, data_root, device)
     t1 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="This DataLoader will create")
+    with _quiet_loader():
         result = train(config, batches, device)
     synchronize(device)
     wall = time.perf_counter() - t1
@@ -196,8 +203,7 @@ def time_throughput(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) ->
     t0 = time.perf_counter()
     batches = make_batches(config, data_root, device)
     t1 = time.perf_counter()
-    with warnings.catch_warnings():  # as in _probe
-        warnings.filterwarnings("ignore", message="This DataLoader will create")
+    with _quiet_loader():
         rough = measure_throughput(config, batches, device, steps=1, warmup=1).seconds
         aim = min(PROBE_SECONDS, max(share / 2, 0.0))
         steps = max(SHORT_STEPS, min(MAX_STEPS, round(aim / max(rough, 1e-4))))

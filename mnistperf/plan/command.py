@@ -21,7 +21,7 @@ from tabulate import tabulate
 
 from mnistperf.plan.predict import Plan, dispatch_slots, make_plan, pack
 from mnistperf.plan.work import SvmWork, work_of
-from mnistperf.progress import clock
+from mnistperf.progress import cases as _cases, clock
 
 
 class PlanError(Exception):
@@ -149,10 +149,6 @@ def _row(config, plan: Plan, repeats: int) -> list:
                   f"{work.rounds * work.eval_images:,}"]
     return [config.case_id, *counts, clock(plan.seconds(config.case_id)),
             "timed" if case.source == "timed" else "scaled by FLOPs"]
-
-
-def _cases(n: int) -> str:
-    return f"{n} case{'s' if n != 1 else ''}"
 
 
 def _machine() -> str:

@@ -97,7 +97,7 @@ class Plan:
 
 def plan_line(plan: Plan) -> str:
     """The run header's line: the predicted total and where the timings came from."""
-    from mnistperf.progress import clock
+    from mnistperf.progress import cases as count, clock
 
     cases = plan.runnable()
     timed = (f"{plan.timed_units} of {plan.units} units timed now in "
@@ -105,7 +105,7 @@ def plan_line(plan: Plan) -> str:
              + (f", {plan.scaled_units} scaled by FLOPs" if plan.scaled_units else "")
              if plan.timed_units or plan.scaled_units else
              "every unit from this machine's earlier timings")
-    return (f"plan: {len(cases)} case{'s' if len(cases) != 1 else ''} predicted to take "
+    return (f"plan: {count(len(cases))} predicted to take "
             f"{clock(plan.total())} on this machine ({timed}; python -m mnistperf plan "
             f"shows each case)")
 
@@ -148,13 +148,13 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
             works[config.case_id] = work_of(config, repeats)
     units = {w.unit.key: w.unit for w in works.values()}
     trained = [w for w in works.values() if isinstance(w, TrainWork)]
-    once_keys = [f"load:{d}" for d in datasets_of(works.values())] + \
-        [f"flops:{m}-{c}x{s}" for m, c, s in sorted({w.shape for w in trained})]
+    datasets, shapes = datasets_of(works.values()), sorted({w.shape for w in trained})
+    once_keys = [f"load:{d}" for d in datasets] + \
+        [f"flops:{m}-{c}x{s}" for m, c, s in shapes]
     missing = [u for k, u in units.items() if cache.get(k, _needs(u)) is None]
     t0, changed = time.perf_counter(), bool(missing)
     if any(cache.get(k, ("seconds",)) is None for k in once_keys):  # first: units load them
-        costs = calibrate.once_costs(datasets_of(works.values()),
-                                     sorted({w.shape for w in trained}), data_root)
+        costs = calibrate.once_costs(datasets, shapes, data_root)
         cache.put({k: {"seconds": v} for k, v in costs.items()})
         changed = True
     if missing:
