@@ -309,12 +309,12 @@ class RunSession:
 
     def meta(self) -> dict:
         settings = self.settings
-        meta = {
-            "run": self.name, "profile": settings.profile.name, "seed": settings.seed,
+        meta = {"run": self.name, "profile": settings.profile.name, "seed": settings.seed,
             "repeats": settings.repeats, "targets": dict(settings.targets),
             "started_utc": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_seconds": round(time.perf_counter() - self._t0, 3),
-        }
+            "wall_seconds": round(time.perf_counter() - self._t0, 3)}
+        if self.plan is not None and self.plan.calibration_seconds:  # part of the wall time
+            meta["plan_seconds"] = round(self.plan.calibration_seconds, 3)
         return dict(meta, dispatched=True) if self.dispatched else meta
 
     def finish(self, machine_info: dict, commit_info: dict | None = None,

@@ -248,3 +248,21 @@ def test_the_page_sets_predicted_beside_measured_for_cases_that_ended_ok():
                           ["pin_memory", 1, 20.0, 15.0, 0.75, 0.75],
                           ["all", 2, 30.0, 27.0, 0.9, 0.75]]
     assert prediction_table(Run(source="x", data={}, cases=run.cases[3:])) is None
+
+
+def test_the_run_header_says_how_much_of_the_overhead_was_the_plans_timing():
+    from mnistperf.records import TrainRecord
+    from mnistperf.report.render import header_lines
+    from mnistperf.run import Case, Run
+
+    record = TrainRecord(**TrainRecord.config_fields(case("grid", "smoke", GRID_ID)),
+                         test_accuracy=50.0, train_seconds=3.0, eval_seconds=1.0)
+    meta = {"wall_seconds": 10.0, "plan_seconds": 4.5}
+    run = Run(source="x", data={"mnistperf": meta}, cases=[Case(record, 4.0)])
+    measured = record.measured_seconds
+    assert header_lines(run)[-1] == (
+        f"harness overhead: {10 - measured:.1f} s of 10.0 s wall ({10 * (10 - measured):.1f}%): "
+        f"everything but the cases' training, evaluation, fit/predict and pipeline steps "
+        f"({measured:.1f} s); 4.5 s of it timing the plan's units of work")
+    del meta["plan_seconds"]
+    assert header_lines(run)[-1].endswith(f"({measured:.1f} s)")

@@ -74,11 +74,13 @@ def header_lines(run: Run, primary=()) -> list[str]:
     measured = sum(r.measured_seconds for r in records)
     overhead = wall - measured
     share = 100.0 * overhead / wall if wall > 0 else 0.0
+    plan = meta.get("plan_seconds")
     return lines + [
         f"wall time: {wall:.1f} s",
         f"harness overhead: {overhead:.1f} s of {wall:.1f} s wall ({share:.1f}%): "
         f"everything but the cases' training, evaluation, fit/predict and pipeline steps "
-        f"({measured:.1f} s)",
+        f"({measured:.1f} s)" + (f"; {plan:.1f} s of it timing the plan's units of work"
+                                 if plan else ""),
     ]
 
 
