@@ -192,6 +192,16 @@ def test_plan_and_run_agree_on_a_smoke_case(bench_project):
     assert 1 / 3 < info["case_seconds"] / info["predicted_seconds"] < 3, info
     page = (bench_project.path / "results" / "latest" / "tables.md").read_text()
     assert "The plan against the run" in page
+    # The plan of a resume predicts only what the run would train: here nothing.
+    resumed = bench_project.run(sys.executable, "-m", "mnistperf", "plan", "-k",
+                                SELECT + " and cpu", "--mnistperf-profile", "smoke",
+                                "--mnistperf-resume")
+    assert resumed.ret == 0, resumed.stderr.str()
+    run = (bench_project.path / "results" / "latest").resolve().name
+    resumed.stdout.fnmatch_lines([
+        f"resume: 1 of 1 cases taken from results/{run}/, 0 to run",
+        "plan: profile smoke, 0 cases to run, on this machine (*)",
+        "total, one case after another on this machine: 0 s"])
 
 
 def test_plan_command_prints_each_case_and_what_it_cannot_predict(bench_project, tmp_path,

@@ -9,7 +9,8 @@ Every argument but `--gpus`, `--gpus-per-case`, `--cpus-per-case`, `--price` and
 and `dispatch` would run (mnistperf.dispatch.collect). Output: a table per
 experiment, a summary per experiment, the total one case after another on this
 machine, with `--gpus N` the wall time of `dispatch` on N GPUs, with `--price` the
-cost. Bad input is one line on stderr and exit 2.
+cost. With `--mnistperf-resume`, the cases whose records resume would take are
+said and left out, as the run leaves them. Bad input is one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str]) -> int:
     from mnistperf.data import DataFileError, DatasetNotFoundError
     from mnistperf.dispatch.collect import DispatchError, collect
-    from mnistperf.session import RunSession
+    from mnistperf.session import RunSession, SessionError
 
     try:
         args, pytest_args = parse_args(argv)
@@ -70,11 +71,19 @@ def main(argv: list[str]) -> int:
         configs = [task.config for task in selection.cases]
         # The run's own data check first: a missing or damaged file is one line before
         # anything is timed (the same line a run gives).
-        RunSession(settings).check_data(configs)
+        session = RunSession(settings)
+        session.check_data(configs)
+        # With --mnistperf-resume, what the run would train: the cases whose records
+        # resume would take cost nothing, and it says which and why as the run does.
+        if session.plan_resume(configs) is not None:
+            for line in session.resume.lines(len(configs)):
+                print(line, flush=True)
+            configs = [c for c in configs if not session.is_resumed(c)]
         plan = make_plan(configs, repeats=settings.repeats, data_root=settings.data_root,
                          budget=args.budget, say=lambda line: print(f"plan: {line}",
                                                                      flush=True))
-    except (PlanError, DispatchError, DatasetNotFoundError, DataFileError) as exc:
+    except (PlanError, DispatchError, DatasetNotFoundError, DataFileError,
+            SessionError) as exc:
         print(f"mnistperf plan: error: {exc}".replace("\n", " "), file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - timing a unit failed (out of memory, a backend)
@@ -87,7 +96,8 @@ def main(argv: list[str]) -> int:
 
 def report(plan: Plan, configs, settings, args) -> str:
     """The tables and totals `plan` prints."""
-    out = [f"plan: profile {settings.profile.name}, {_cases(len(configs))} selected, on this "
+    chosen = "to run" if settings.resume is not None else "selected"  # less the resumed
+    out = [f"plan: profile {settings.profile.name}, {_cases(len(configs))} {chosen}, on this "
            f"machine ({_machine()})", ""]
     for experiment, (n, seconds) in plan.by_experiment().items():
         rows = [_row(c, plan, settings.repeats) for c in configs
