@@ -2,6 +2,7 @@
 timings, packing, the cache's machine key, the plan in a run (header, records,
 the 24-hour guard) and the `plan` command."""
 
+import dataclasses
 import json
 import sys
 
@@ -78,6 +79,13 @@ def test_svm_power_laws_by_hand():
                            score_all_training_images=True)
     assert svm_case_seconds(work_of(everything), times) == pytest.approx(
         0.5 + 0.8 + 60_900 * 2e-4)
+    # Up to the larger probe (n0) the fits' own slope; beyond it, n^2 whatever the slope.
+    flat = dict(times, fit_b=1.5, predict_b=0.5)
+    smaller = dataclasses.replace(config, train_size=75)  # a quarter of n0
+    assert svm_case_seconds(work_of(smaller), flat) == pytest.approx(
+        0.5 + 0.2 * 0.25 ** 1.5 + (300 + 75) * 1e-4 * 0.25 ** 0.5)
+    assert svm_case_seconds(work_of(config), flat) == pytest.approx(
+        0.5 + 0.2 * 2 ** 2 + 900 * 1e-4 * 2 ** 0.5)
 
 
 def test_packing_and_slots_as_dispatch_schedules():
@@ -236,8 +244,6 @@ def test_plan_command_prints_each_case_and_what_it_cannot_predict(bench_project,
 
 
 def test_the_page_sets_predicted_beside_measured_for_cases_that_ended_ok():
-    import dataclasses
-
     from mnistperf.records import TrainRecord
     from mnistperf.report.prediction import prediction_table
     from mnistperf.run import Case, Run

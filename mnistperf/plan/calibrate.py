@@ -38,7 +38,8 @@ SVM_SIZES = (1000, 2000)
 SVM_PREDICT = 300  # images each fit predicts
 # A kernel SVM's fit time grows between linearly and cubically in its images (and
 # prediction with its support vectors, at most linearly); two small fits on a
-# shared machine can give any slope, so it is kept within these.
+# shared machine can give any slope, so it is kept within these. The fit's slope
+# serves sizes up to the larger fit; beyond it, predict.SVM_FIT_EXPONENT_BEYOND.
 FIT_EXPONENT = (1.0, 2.5)
 PREDICT_EXPONENT = (0.3, 1.2)
 
@@ -222,7 +223,8 @@ def time_throughput(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) ->
 
 def time_svm(unit: SvmUnit, data_root) -> dict:
     """A power law for the fit, t = fit_a * (n / n0) ** fit_b, and for prediction
-    per image, t = predict_a * (n / n0) ** predict_b, from two small fits."""
+    per image, t = predict_a * (n / n0) ** predict_b, from two small fits (n0 the
+    larger)."""
     from mnistperf.config import SvmConfig
     from mnistperf.data import load_raw, make_split
     from mnistperf.svm import make_svc, svm_data
@@ -244,10 +246,10 @@ def time_svm(unit: SvmUnit, data_root) -> dict:
         fits.append(max(t1 - t0, 1e-6))
         predicts.append(max(time.perf_counter() - t1, 1e-6) / SVM_PREDICT)
     growth = math.log(SVM_SIZES[1] / SVM_SIZES[0])
-    return {
-        "n0": SVM_SIZES[0], "fit_a": fits[0],
+    return {  # from the larger fit: the nearer to a paper-size case's
+        "n0": SVM_SIZES[1], "fit_a": fits[1],
         "fit_b": _clamp(math.log(fits[1] / fits[0]) / growth, FIT_EXPONENT),
-        "predict_a": predicts[0],
+        "predict_a": predicts[1],
         "predict_b": _clamp(math.log(predicts[1] / predicts[0]) / growth, PREDICT_EXPONENT),
         "data": data_seconds, "source": "timed",
     }
