@@ -11,6 +11,7 @@ import pytest
 from mnistperf.config import SvmConfig
 from mnistperf.experiments import get_experiment
 from mnistperf.plan.cache import CalibrationCache
+from mnistperf.plan.calibrate import _scaled, timing_order
 from mnistperf.plan.predict import (
     dispatch_slots, pack, svm_case_seconds, train_case_seconds,
 )
@@ -65,6 +66,33 @@ def test_units_ignore_what_does_not_change_a_step():
     c = case("grid", "quick", "mnist-resnet18-bs16-adam-lr0.001-e2-cpu")
     assert train_unit(a).key == train_unit(b).key == "resnet18-28x28x1-bs16-sgd-cpu-tensor-eval512"
     assert train_unit(c).key != train_unit(a).key
+
+
+def test_each_model_is_timed_before_any_unit_is_scaled_and_only_from_its_own_model():
+    units = {work_of(c).unit.key: work_of(c).unit for e in ("grid", "pin_memory")
+             for c in get_experiment(e).cases(get_profile("paper")) if c.device == "cpu"}
+    assert [u.key for u in timing_order(units.values())] == [
+        # the cheapest of each (kind, model) first: timed whatever the budget
+        "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-nopin-eval512",
+        "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-pin-eval512",
+        "resnet18-224x224x3-bs16-adam-cpu-tensor-eval512",
+        "resnet50-224x224x3-bs16-adam-cpu-tensor-eval512",
+        # then cheapest first, each timed while the budget lasts, else scaled
+        "resnet18-224x224x3-bs16-sgd-cpu-tensor-eval512",
+        "resnet18-224x224x3-bs32-adam-cpu-tensor-eval512",
+        "resnet18-224x224x3-bs32-sgd-cpu-tensor-eval512",
+        "resnet50-224x224x3-bs16-sgd-cpu-tensor-eval512",
+        "resnet50-224x224x3-bs32-adam-cpu-tensor-eval512",
+        "resnet50-224x224x3-bs32-sgd-cpu-tensor-eval512"]
+    r18, r50 = (train_unit(case("grid", "paper", f"mnist-{m}-bs16-sgd-lr0.001-e10-cpu"))
+                for m in ("resnet18", "resnet50"))
+    r50_bs32 = train_unit(case("grid", "paper", "mnist-resnet50-bs32-sgd-lr0.001-e10-cpu"))
+    times = {r18.key: TIMES, r50.key: dict(TIMES, step=0.5)}
+    assert _scaled(r50, [r18], times) is None  # never from ResNet-18
+    scaled = _scaled(r50_bs32, [r18, r50], times)
+    # twice the batch: twice the step, the same time per evaluated image
+    assert (scaled["step"], scaled["eval_image"]) == (pytest.approx(1.0), pytest.approx(0.001))
+    assert scaled["source"] == f"scaled from {r50.key} by FLOPs"
 
 
 def test_svm_power_laws_by_hand():

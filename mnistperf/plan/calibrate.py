@@ -32,6 +32,10 @@ BUDGET_SECONDS = 60.0
 PROBE_SECONDS = 1.5
 SHORT_STEPS = 2  # the shorter probe's steps
 MAX_STEPS = 24
+# The longer probe has at least this many steps more: a step is the difference of
+# the two, and one step's difference on a shared machine was noise (ResNet-50 at
+# 224x224x3 on this CPU: 1.56 s a step from 3 - 2 steps, 1.9-2.1 s measured).
+MIN_MORE_STEPS = 4
 # Images of the two small fits: below about 1,000 a fit is mostly fixed cost and the
 # slope comes out too flat (300 -> 600: n^1.3; 1,000 -> 2,000: n^1.8, seen here).
 SVM_SIZES = (1000, 2000)
@@ -48,7 +52,7 @@ def calibrate(units, data_root, budget: float = BUDGET_SECONDS, say=None) -> dic
     """{unit key: its times} for every unit: timed, or scaled when the budget ran out."""
     say = say or (lambda line: None)
     deadline = time.perf_counter() + budget
-    train = sorted((u for u in units if isinstance(u, TrainUnit)), key=_cost)
+    train = timing_order(u for u in units if isinstance(u, TrainUnit))
     svm = [u for u in units if isinstance(u, SvmUnit)]
     times: dict[str, dict] = {}
     for unit in svm:  # cheap (a second each at most), and nothing to scale them from
@@ -86,6 +90,20 @@ def once_costs(datasets, shapes, data_root) -> dict[str, float]:
     return costs
 
 
+def timing_order(units) -> list[TrainUnit]:
+    """Cheapest first, after the cheapest unit of each model of each kind: those are
+    timed whatever the budget, as a model's step does not scale to another model's
+    by FLOPs (ResNet-50's at 224x224x3, batch 16, Adam, is 3.3-3.5x ResNet-18's on
+    this 2-core CPU for 2.26x the FLOPs; the study's Table 4 has 3.05-3.11x)."""
+    by_cost = sorted(units, key=lambda u: (_cost(u), u.key))  # the same order every plan
+    firsts, seen = [], set()
+    for unit in by_cost:
+        if (unit.kin, unit.model) not in seen:
+            seen.add((unit.kin, unit.model))
+            firsts.append(unit)
+    return firsts + [u for u in by_cost if u not in firsts]
+
+
 def _cost(unit: TrainUnit) -> float:
     """A step's relative cost (for ordering and scaling): the forward pass's
     multiply-adds of a batch."""
@@ -101,8 +119,10 @@ def _guess(times: dict) -> float:
 
 
 def _scaled(unit: TrainUnit, timed: list[TrainUnit], times: dict) -> dict | None:
-    """The times of the timed unit of the same kind nearest in cost, scaled by FLOPs."""
-    kin = [u for u in timed if u.kin == unit.kin and times[u.key]["source"] == "timed"]
+    """The times of the timed unit of the same kind and model nearest in cost, scaled
+    by FLOPs (another batch, input size or optimizer)."""
+    kin = [u for u in timed if u.kin == unit.kin and u.model == unit.model
+           and times[u.key]["source"] == "timed"]
     if not kin:
         return None
     cost = _cost(unit)
@@ -168,7 +188,7 @@ def time_train(unit: TrainUnit, data_root, share: float = PROBE_SECONDS) -> dict
     short = _probe(unit, data_root, SHORT_STEPS, m, m)
     rough = max(short["train"] / SHORT_STEPS, 1e-4)
     aim = min(PROBE_SECONDS, max(share / 2, 0.0))
-    steps = max(SHORT_STEPS + 1, min(MAX_STEPS, SHORT_STEPS + round(aim / rough)))
+    steps = max(SHORT_STEPS + MIN_MORE_STEPS, min(MAX_STEPS, SHORT_STEPS + round(aim / rough)))
     long = _probe(unit, data_root, steps, 2 * m, m)
     step = (long["train"] - short["train"]) / (steps - SHORT_STEPS)
     if step <= 0:  # noise larger than the difference: the long probe's mean

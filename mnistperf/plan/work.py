@@ -64,7 +64,8 @@ class TrainUnit:
     @property
     def kin(self) -> tuple:
         """Units alike but for model, geometry and batch: a step of one scales to
-        the other by FLOPs (mnistperf.plan.calibrate, when the budget runs out)."""
+        another of the same model by FLOPs (mnistperf.plan.calibrate, when the
+        budget runs out)."""
         return (self.device, self.loader, self.num_workers, self.pin_memory, self.amp,
                 self.compile, self.throughput)
 
