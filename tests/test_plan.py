@@ -93,6 +93,17 @@ def test_each_model_is_timed_before_any_unit_is_scaled_and_only_from_its_own_mod
     # twice the batch: twice the step, the same time per evaluated image
     assert (scaled["step"], scaled["eval_image"]) == (pytest.approx(1.0), pytest.approx(0.001))
     assert scaled["source"] == f"scaled from {r50.key} by FLOPs"
+    # A pipeline unit takes the step of the training unit of its size, not of its own
+    # kind's at 28x28; never the reverse (a pipeline unit times no evaluation).
+    pipe = {size: work_of(case("pipeline", "paper", f"fashion-resnet18-bs16-adam-lr0.001-"
+                                                    f"{size}-fastpipe-cpu")).unit
+            for size in ("s200-28px", "s100-224px")}
+    train_224 = train_unit(case("grid", "paper", "mnist-resnet18-bs16-adam-lr0.001-e10-cpu"))
+    times = {pipe["s200-28px"].key: TIMES, train_224.key: dict(TIMES, step=0.6)}
+    from_training = _scaled(pipe["s100-224px"], [pipe["s200-28px"], train_224], times)
+    assert from_training["step"] == pytest.approx(0.6)
+    assert from_training["source"] == f"scaled from {train_224.key} by FLOPs"
+    assert _scaled(train_224, [pipe["s100-224px"]], {pipe["s100-224px"].key: TIMES}) is None
 
 
 def test_svm_power_laws_by_hand():
