@@ -33,6 +33,12 @@ def clock(seconds: float) -> str:
         f"{rest // 60}:{rest % 60:02d}"
 
 
+def corrected(measured: float, predicted: float, prior: float, weight: float) -> float:
+    """Measured over predicted seconds of the finished cases, with `prior` worth
+    `weight` predicted seconds (so one odd case cannot swing it)."""
+    return (measured + prior * weight) / (predicted + weight) if predicted + weight else prior
+
+
 class Sweep:
     def __init__(self, cases: dict[str, tuple[str, float | None]]):
         self.cases = cases
@@ -74,11 +80,8 @@ class Sweep:
         return total
 
     def _ratio(self, done: list[str], prior: float, weight: float) -> float:
-        """Measured over predicted seconds of `done`, with `prior` worth `weight`
-        predicted seconds."""
-        measured = sum(self.seconds[c] for c in done)
-        predicted = sum(self.cases[c][1] for c in done)
-        return (measured + prior * weight) / (predicted + weight) if predicted + weight else prior
+        return corrected(sum(self.seconds[c] for c in done),
+                         sum(self.cases[c][1] for c in done), prior, weight)
 
     def end(self, case_id: str, status: str, seconds: float) -> str:
         self.seconds[case_id] = seconds

@@ -109,6 +109,21 @@ def dispatched(embedded_ray, project, data_root, tmp_path_factory):
     return code, out.getvalue(), (results / "latest").resolve()
 
 
+def test_time_left_packs_the_plan_corrected_by_the_finished_cases():
+    from mnistperf.dispatch import time_left
+    from mnistperf.plan.predict import CasePlan, Plan
+
+    plan = Plan({i: CasePlan(i, "grid", "cpu", s) for i, s in
+                 [("a", 10.0), ("b", 10.0), ("c", 20.0), ("d", 20.0), ("gpu", None)]})
+    # a took twice its 10 s: ratio (20 + 1 x 20) / (10 + 20), the median left (20 s) the
+    # plan's weight; c, d, b on 2 slots: 20 | 20, then 10 on the first free: 30 s
+    assert time_left(plan, {"a": 20.0}, ["c", "d", "b"], 2) == pytest.approx(40 / 30 * 30)
+    # nothing left: 0; a case not timed here: the mean finished case per wave
+    assert time_left(plan, {"a": 20.0}, [], 2) == 0.0
+    assert time_left(plan, {"a": 20.0}, ["c", "gpu", "b"], 2) == pytest.approx(20 * 3 / 2)
+    assert time_left(None, {"a": 20.0, "b": 10.0}, ["c"], 2) == pytest.approx(15.0)
+
+
 def test_dispatched_cases_equal_a_local_run_but_for_timing(dispatched, project, data_root,
                                                            tmp_path):
     code, out, run_dir = dispatched

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,8 +33,8 @@ from pathlib import Path
 
 from mnistperf.dispatch.address import cluster_address
 from mnistperf.dispatch.collect import Task, DispatchError, Selection, collect
-from mnistperf.plan.predict import dispatch_slots
-from mnistperf.progress import clock
+from mnistperf.plan.predict import dispatch_slots, pack
+from mnistperf.progress import clock, corrected
 from mnistperf.timing import SHARED_GPU_ENV
 
 RAY_HINT = "Ray is not installed; install the extra: pip install -e '.[ray]'"
@@ -275,7 +276,7 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, session) -
     """Store each case's documents as its task ends and say how far the run is.
     `pending` shrinks and `failed` (cases without a record) grows in place, so that
     an interrupt leaves both true."""
-    seconds, n, t0 = [], 0, time.perf_counter()
+    took, n, t0 = {}, 0, time.perf_counter()  # case id -> its worker's seconds
     while pending:
         ready, pending[:] = ray.wait(pending, num_returns=1)
         (case, shared), n = refs[ready[0]], n + 1
@@ -295,15 +296,27 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, session) -
                 doc["benchmark"]["extra_info"]["timing_shared"] = True
             session.store_document(doc)
         session.case_ended(case.config)
-        seconds.append(out["seconds"])
+        took[case.case_id] = out["seconds"]
         status = out["docs"][0]["status"] if out["docs"] else "skipped"
         left = len(pending)
-        # Cases finish in waves of `slots` at a time: mean case time per wave left.
-        eta = sum(seconds) / len(seconds) * left / max(1, min(left, slots))
+        eta = time_left(session.plan, took, [refs[r][0].case_id for r in pending], slots)
         print(f"dispatch: case {n}/{len(refs)} done {case.case_id} {status} in "
               f"{out['seconds']:.1f}s; done {n - len(failed)}, running {min(left, slots)}, "
               f"failed {len(failed)}; elapsed {time.perf_counter() - t0:.0f} s, "
               f"about {eta:.0f} s left", flush=True)
+
+
+def time_left(plan, took: dict[str, float], left: list[str], slots: int) -> float:
+    """Seconds until the cases not yet finished end. With a plan, their predictions
+    corrected by what the finished cases took against theirs, packed onto the slots
+    as Ray starts them; without one (or for a case it could not time here), the
+    mean finished case per wave of `slots` cases left."""
+    if plan is not None and all(plan.seconds(c) is not None for c in [*left, *took]):
+        predicted = [plan.seconds(c) for c in left]
+        ratio = corrected(sum(took.values()), sum(plan.seconds(c) for c in took), 1.0,
+                          statistics.median(predicted) if predicted else 0.0)
+        return ratio * pack(predicted, slots)
+    return sum(took.values()) / len(took) * len(left) / max(1, min(len(left), slots))
 
 
 def _finish(session, failed: int) -> int:

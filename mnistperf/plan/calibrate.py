@@ -15,8 +15,8 @@ The cheapest unit of each model of each kind (device, input path, AMP, compile,
 pipeline or training) is timed first, whatever the budget; then the others,
 cheapest first. When the budget is spent, a unit left is scaled by FLOPs per
 step from a timed one of its kind and model (a pipeline unit: also from a
-training unit of its input path), and says so (`source`). Once-a-session costs are timed too: loading a dataset,
-counting a model's FLOPs for its records.
+training unit of its input path), and says so (`source`). Once-a-session costs
+are timed too: loading a dataset, counting a model's FLOPs for its records.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def _scaled(unit: TrainUnit, timed: list[TrainUnit], times: dict) -> dict | None
     """The times of the timed unit of the same kind and model nearest in cost, scaled
     by FLOPs (another batch, input size or optimizer). A pipeline unit may also take
     a training unit's step (the same step, timed through train()): FLOPs carried the
-    pipeline's 28x28 step to 224x224x3 47 % high on this CPU (BENCHMARKS.md)."""
+    pipeline's 28x28 step to 224x224x3 3-6x high on this CPU (BENCHMARKS.md)."""
     kin = [u for u in timed if u.model == unit.model and _alike(u, unit)
            and times[u.key]["source"] == "timed"]
     if not kin:

@@ -43,9 +43,9 @@ def train_case_seconds(work: TrainWork, t: dict) -> float:
 # Beyond the larger of its two small fits (calibrate.SVM_SIZES) an SVM's fit is
 # predicted to grow as n^2, not by the two fits' own slope: an SMO solver evaluates
 # the kernel between most pairs of images once its fixed costs fade, and the small
-# fits' slope is flatter than what follows (seen here, all 4 backend x kernel pairs
-# of MNIST and FashionMNIST: 1,000 -> 2,000 grew n^0.9-1.8, 2,000 -> 21,000 n^1.8-2.1,
-# and 2,000 -> 42,000 n^1.7 (sklearnex) and n^2.0 (libsvm); BENCHMARKS.md).
+# fits' slope is flatter than what follows (seen here, 7 of the 8 dataset x kernel x
+# backend units: 1,000 -> 2,000 grew n^0.9-1.8, 2,000 -> 21,000 n^1.8-2.1, and MNIST
+# RBF 2,000 -> 42,000 n^1.7 (sklearnex) and n^2.0 (libsvm); BENCHMARKS.md).
 SVM_FIT_EXPONENT_BEYOND = 2.0
 
 
