@@ -115,13 +115,19 @@ def test_time_left_packs_the_plan_corrected_by_the_finished_cases():
 
     plan = Plan({i: CasePlan(i, "grid", "cpu", s) for i, s in
                  [("a", 10.0), ("b", 10.0), ("c", 20.0), ("d", 20.0), ("gpu", None)]})
-    # a took twice its 10 s: ratio (20 + 1 x 20) / (10 + 20), the median left (20 s) the
-    # plan's weight; c, d, b on 2 slots: 20 | 20, then 10 on the first free: 30 s
-    assert time_left(plan, {"a": 20.0}, ["c", "d", "b"], 2) == pytest.approx(40 / 30 * 30)
-    # nothing left: 0; a case not timed here: the mean finished case per wave
-    assert time_left(plan, {"a": 20.0}, [], 2) == 0.0
-    assert time_left(plan, {"a": 20.0}, ["c", "gpu", "b"], 2) == pytest.approx(20 * 3 / 2)
-    assert time_left(None, {"a": 20.0, "b": 10.0}, ["c"], 2) == pytest.approx(15.0)
+    # a's own time was twice its 10 s: ratio (20 + 1 x 20) / (10 + 20), the median left
+    # (20 s) the plan's weight; each case left + its worker's 5 s beyond its own time:
+    # c, d 20 x 4/3 + 5 on 2 slots, then b (10 x 4/3 + 5) on the first free
+    a = {"a": (20.0, 25.0)}
+    assert time_left(plan, a, ["c", "d", "b"], 2) == pytest.approx(20 * 4 / 3 + 5 + 10 * 4 / 3 + 5)
+    assert time_left(plan, a, [], 2) == 0.0
+    assert time_left(plan, {}, ["c"], 2) is None  # nothing finished yet
+    # a finished case not timed here leaves the ratio to the others
+    assert time_left(plan, {**a, "gpu": (99.0, 104.0)}, ["c"], 2) == pytest.approx(
+        20 * 4 / 3 + 5)
+    # a case left not timed here, or no plan: the mean finished worker per wave
+    assert time_left(plan, a, ["c", "gpu", "b"], 2) == pytest.approx(25 * 3 / 2)
+    assert time_left(None, {"a": (20.0, 20.0), "b": (8.0, 10.0)}, ["c"], 2) == 15.0
 
 
 def test_dispatched_cases_equal_a_local_run_but_for_timing(dispatched, project, data_root,

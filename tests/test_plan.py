@@ -71,13 +71,13 @@ def test_units_ignore_what_does_not_change_a_step():
 def test_each_model_is_timed_before_any_unit_is_scaled_and_only_from_its_own_model():
     units = {work_of(c).unit.key: work_of(c).unit for e in ("grid", "pin_memory")
              for c in get_experiment(e).cases(get_profile("paper")) if c.device == "cpu"}
-    assert [u.key for u in timing_order(units.values())] == [
-        # the cheapest of each (kind, model) first: timed whatever the budget
+    firsts, rest = timing_order(units.values())
+    assert [u.key for u in firsts] == [  # the cheapest of each (kind, model): always timed
         "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-nopin-eval512",
         "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-pin-eval512",
         "resnet18-224x224x3-bs16-adam-cpu-tensor-eval512",
-        "resnet50-224x224x3-bs16-adam-cpu-tensor-eval512",
-        # then cheapest first, each timed while the budget lasts, else scaled
+        "resnet50-224x224x3-bs16-adam-cpu-tensor-eval512"]
+    assert [u.key for u in rest] == [  # cheapest first, timed while the budget lasts
         "resnet18-224x224x3-bs16-sgd-cpu-tensor-eval512",
         "resnet18-224x224x3-bs32-adam-cpu-tensor-eval512",
         "resnet18-224x224x3-bs32-sgd-cpu-tensor-eval512",
@@ -104,6 +104,25 @@ def test_each_model_is_timed_before_any_unit_is_scaled_and_only_from_its_own_mod
     assert from_training["step"] == pytest.approx(0.6)
     assert from_training["source"] == f"scaled from {train_224.key} by FLOPs"
     assert _scaled(train_224, [pipe["s100-224px"]], {pipe["s100-224px"].key: TIMES}) is None
+    # A CPU DataLoader's pipeline step runs with all threads, train()'s with those its
+    # workers leave: not the same step
+    study = work_of(case("pipeline", "paper",
+                         "fashion-resnet18-bs16-adam-lr0.001-s100-224px-studypipe-cpu")).unit
+    loader_224 = work_of(case("pin_memory", "paper",
+                              "fashion-resnet18-bs16-adam-lr0.001-e10-dataloader-nopin-cpu")).unit
+    assert study.loader == loader_224.loader == "dataloader"
+    assert _scaled(study, [loader_224], {loader_224.key: TIMES}) is None
+
+
+def test_svm_timing_anchors_its_law_at_the_larger_fit(data_root):
+    from mnistperf.plan.calibrate import SVM_SIZES, time_svm
+    from mnistperf.plan.work import svm_unit
+
+    config = SvmConfig(dataset="mnist", kernel="rbf", backend="sklearn", profile="x",
+                       train_size=600, test_size=300, experiment="svm")
+    t = time_svm(svm_unit(config), data_root)
+    assert t["n0"] == SVM_SIZES[1] == 2000 and 1.0 <= t["fit_b"] <= 2.5
+    assert 0 < t["fit_a"] < 30 and t["source"] == "timed"  # one real fit of 2,000 images
 
 
 def test_svm_power_laws_by_hand():

@@ -166,14 +166,17 @@ def main(argv: list[str]) -> int:
         return 2
 
 
+def worker_threads(cpus_per_case: float) -> int:
+    """The threads each CPU case's worker trains with: part of its records' fingerprint."""
+    return int(os.environ.get("OMP_NUM_THREADS") or max(1, int(cpus_per_case)))
+
+
 def _dispatch(ray, args, pytest_args) -> int:
     from mnistperf.session import RunSession, SessionError
 
     selection = collect(pytest_args)
     settings, tasks = selection.settings, selection.cases
-    # The threads each CPU case's worker trains with: part of its records' fingerprint.
-    threads = int(os.environ.get("OMP_NUM_THREADS") or max(1, int(args.cpus_per_case)))
-    session = RunSession(settings, dispatched=True, threads=threads,
+    session = RunSession(settings, dispatched=True, threads=worker_threads(args.cpus_per_case),
                          warn=lambda line: print(f"dispatch: {line}", flush=True))
     configs = [task.config for task in tasks]
     try:
@@ -276,7 +279,7 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, session) -
     """Store each case's documents as its task ends and say how far the run is.
     `pending` shrinks and `failed` (cases without a record) grows in place, so that
     an interrupt leaves both true."""
-    took, n, t0 = {}, 0, time.perf_counter()  # case id -> its worker's seconds
+    took, n, t0 = {}, 0, time.perf_counter()  # case id -> (its own, its worker's seconds)
     while pending:
         ready, pending[:] = ray.wait(pending, num_returns=1)
         (case, shared), n = refs[ready[0]], n + 1
@@ -296,27 +299,39 @@ def _gather(ray, refs: dict, pending: list, failed: list, slots: int, session) -
                 doc["benchmark"]["extra_info"]["timing_shared"] = True
             session.store_document(doc)
         session.case_ended(case.config)
-        took[case.case_id] = out["seconds"]
         status = out["docs"][0]["status"] if out["docs"] else "skipped"
+        if out["docs"]:  # a skipped case (no record) says nothing of the others' time
+            info = out["docs"][0]["benchmark"]["extra_info"]
+            took[case.case_id] = (info.get("case_seconds", out["seconds"]), out["seconds"])
         left = len(pending)
         eta = time_left(session.plan, took, [refs[r][0].case_id for r in pending], slots)
         print(f"dispatch: case {n}/{len(refs)} done {case.case_id} {status} in "
               f"{out['seconds']:.1f}s; done {n - len(failed)}, running {min(left, slots)}, "
               f"failed {len(failed)}; elapsed {time.perf_counter() - t0:.0f} s, "
-              f"about {eta:.0f} s left", flush=True)
+              + (f"about {eta:.0f} s left" if eta is not None else
+                 "estimate after the first case"), flush=True)
 
 
-def time_left(plan, took: dict[str, float], left: list[str], slots: int) -> float:
-    """Seconds until the cases not yet finished end. With a plan, their predictions
-    corrected by what the finished cases took against theirs, packed onto the slots
-    as Ray starts them; without one (or for a case it could not time here), the
-    mean finished case per wave of `slots` cases left."""
-    if plan is not None and all(plan.seconds(c) is not None for c in [*left, *took]):
-        predicted = [plan.seconds(c) for c in left]
-        ratio = corrected(sum(took.values()), sum(plan.seconds(c) for c in took), 1.0,
-                          statistics.median(predicted) if predicted else 0.0)
-        return ratio * pack(predicted, slots)
-    return sum(took.values()) / len(took) * len(left) / max(1, min(len(left), slots))
+def time_left(plan, took: dict[str, tuple[float, float]], left: list[str],
+              slots: int) -> float | None:
+    """Seconds until the cases not yet finished end (None before any case finished).
+    `took`: each finished case's own wall time (its record's case_seconds) and its
+    worker's (which adds pytest's start, the data load, the record). With a plan,
+    each case left is its prediction, corrected by what the finished cases' own
+    times were against theirs, plus the workers' mean overhead, packed onto the
+    slots as Ray starts them. Without one, or when a case left was not timed here,
+    the mean finished worker per wave of `slots` cases left."""
+    if not took:
+        return None
+    if plan is not None and all(plan.seconds(c) is not None for c in left):
+        done = [c for c in took if plan.seconds(c) is not None]
+        todo = [plan.seconds(c) for c in left]
+        ratio = corrected(sum(took[c][0] for c in done), sum(plan.seconds(c) for c in done),
+                          1.0, statistics.median(todo) if todo else 0.0)
+        overhead = statistics.fmean(worker - own for own, worker in took.values())
+        return pack([ratio * p + overhead for p in todo], slots)
+    workers = [worker for _, worker in took.values()]
+    return statistics.fmean(workers) * len(left) / max(1, min(len(left), slots))
 
 
 def _finish(session, failed: int) -> int:

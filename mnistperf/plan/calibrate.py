@@ -1,4 +1,5 @@
-"""Timing each unit of work on this machine, within a budget of about a minute.
+"""Timing each unit of work on this machine, within a budget of about a minute (more
+where the first unit of each model of each kind takes longer).
 
     times = calibrate(units, data_root, budget=60.0, say=print)
     times["resnet18-28x28x1-bs16-sgd-cpu-tensor-eval512"]["step"]   # seconds
@@ -36,11 +37,12 @@ PROBE_SECONDS = 1.5
 SHORT_STEPS = 2  # the shorter probe's steps
 MAX_STEPS = 24
 # The longer probe has at least this many steps more: a step is the difference of
-# the two, and one step's difference on a shared machine was noise (ResNet-50 at
-# 224x224x3 on this CPU: 1.56 s a step from 3 - 2 steps, 1.9-2.1 s measured).
+# the two, and one step's difference is at the mercy of one slow step on a shared
+# machine (ResNet-50 at 224x224x3 on this CPU: 1.56 s a step from 3 - 2 steps, where
+# train() with 2, 6 and 12 steps averaged 2.24, 2.09 and 1.80 s; BENCHMARKS.md).
 MIN_MORE_STEPS = 4
 # Images of the two small fits: below about 1,000 a fit is mostly fixed cost and the
-# slope comes out too flat (300 -> 600: n^1.3; 1,000 -> 2,000: n^1.8, seen here).
+# slope comes out flatter still (300 -> 600: n^1.3; 1,000 -> 2,000: n^0.9-1.8, seen here).
 SVM_SIZES = (1000, 2000)
 SVM_PREDICT = 300  # images each fit predicts
 # A kernel SVM's fit time grows between linearly and cubically in its images (and
@@ -55,7 +57,8 @@ def calibrate(units, data_root, budget: float = BUDGET_SECONDS, say=None) -> dic
     """{unit key: its times} for every unit: timed, or scaled when the budget ran out."""
     say = say or (lambda line: None)
     deadline = time.perf_counter() + budget
-    train = timing_order(u for u in units if isinstance(u, TrainUnit))
+    firsts, rest = timing_order(u for u in units if isinstance(u, TrainUnit))
+    train = firsts + rest
     svm = [u for u in units if isinstance(u, SvmUnit)]
     times: dict[str, dict] = {}
     for unit in svm:  # cheap (a second each at most), and nothing to scale them from
@@ -64,7 +67,7 @@ def calibrate(units, data_root, budget: float = BUDGET_SECONDS, say=None) -> dic
         _probe(train[0], data_root, 1, 16, 16)
     for i, unit in enumerate(train):
         left = deadline - time.perf_counter()
-        scaled = _scaled(unit, train[:i], times)
+        scaled = _scaled(unit, train[:i], times) if i >= len(firsts) else None
         if scaled is not None and left < _guess(scaled):
             times[unit.key] = scaled
             continue
@@ -93,18 +96,19 @@ def once_costs(datasets, shapes, data_root) -> dict[str, float]:
     return costs
 
 
-def timing_order(units) -> list[TrainUnit]:
-    """Cheapest first, after the cheapest unit of each model of each kind: those are
-    timed whatever the budget, as a model's step does not scale to another model's
-    by FLOPs (ResNet-50's at 224x224x3, batch 16, Adam, is 3.3-3.5x ResNet-18's on
-    this 2-core CPU for 2.26x the FLOPs; the study's Table 4 has 3.05-3.11x)."""
+def timing_order(units) -> tuple[list[TrainUnit], list[TrainUnit]]:
+    """The cheapest unit of each model of each kind, timed whatever the budget, as
+    a model's step does not scale to another model's by FLOPs (ResNet-50's at
+    224x224x3, batch 16, Adam, took 3.2-4.1x ResNet-18's in bare loops on this
+    2-core CPU, for 2.26x the FLOPs; the study's Table 4 has 3.05-3.11x a case);
+    then the rest, cheapest first."""
     by_cost = sorted(units, key=lambda u: (_cost(u), u.key))  # the same order every plan
     firsts, seen = [], set()
     for unit in by_cost:
         if (unit.kin, unit.model) not in seen:
             seen.add((unit.kin, unit.model))
             firsts.append(unit)
-    return firsts + [u for u in by_cost if u not in firsts]
+    return firsts, [u for u in by_cost if u not in firsts]
 
 
 def _cost(unit: TrainUnit) -> float:
@@ -124,8 +128,8 @@ def _guess(times: dict) -> float:
 def _scaled(unit: TrainUnit, timed: list[TrainUnit], times: dict) -> dict | None:
     """The times of the timed unit of the same kind and model nearest in cost, scaled
     by FLOPs (another batch, input size or optimizer). A pipeline unit may also take
-    a training unit's step (the same step, timed through train()): FLOPs carried the
-    pipeline's 28x28 step to 224x224x3 3-6x high on this CPU (BENCHMARKS.md)."""
+    a training unit's step (the same step, timed through train(); see _alike): FLOPs
+    carried the pipeline's 28x28 step to 224x224x3 3-6x high on this CPU."""
     kin = [u for u in timed if u.model == unit.model and _alike(u, unit)
            and times[u.key]["source"] == "timed"]
     if not kin:
@@ -146,10 +150,12 @@ def _scaled(unit: TrainUnit, timed: list[TrainUnit], times: dict) -> dict | None
 def _alike(timed: TrainUnit, unit: TrainUnit) -> bool:
     """Whether a timed unit's step may stand for the unit's: the same kind, or a
     training unit for a pipeline one (not the reverse: a pipeline unit times no
-    evaluation)."""
+    evaluation), where both step with the same threads: train() leaves a CPU
+    DataLoader's workers their threads (timing.loader_threads), the pipeline does not."""
     if timed.kin == unit.kin:
         return True
-    return (unit.throughput and not timed.throughput
+    cpu_loader = timed.device == "cpu" and timed.loader == "dataloader"
+    return (unit.throughput and not timed.throughput and not cpu_loader
             and dataclasses.replace(timed, throughput=True).kin == unit.kin)
 
 

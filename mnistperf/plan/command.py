@@ -49,8 +49,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--price", type=float, metavar="PER_HOUR",
                         help="the price of an hour of this machine (with --gpus: of one GPU)")
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, metavar="S",
-                        help=f"seconds to spend timing units not yet timed on this machine "
-                             f"(default: {BUDGET_SECONDS:g})")
+                        help=f"about how many seconds to spend timing units not yet timed "
+                             f"on this machine; the first unit of each model of each kind is "
+                             f"timed whatever it takes (default: {BUDGET_SECONDS:g})")
     args, rest = parser.parse_known_args(argv)
     for name in ("gpus", "gpus_per_case", "cpus_per_case", "price", "budget"):
         value = getattr(args, name)
@@ -61,6 +62,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str]) -> int:
     from mnistperf.data import DataFileError, DatasetNotFoundError
+    from mnistperf.dispatch import worker_threads
     from mnistperf.dispatch.collect import DispatchError, collect
     from mnistperf.session import RunSession, SessionError
 
@@ -71,7 +73,10 @@ def main(argv: list[str]) -> int:
         configs = [task.config for task in selection.cases]
         # The run's own data check first: a missing or damaged file is one line before
         # anything is timed (the same line a run gives).
-        session = RunSession(settings)
+        # With --gpus the plan is dispatch's, and so is resume's fingerprint: its workers'
+        # threads, not this process's.
+        session = RunSession(settings,
+                             threads=worker_threads(args.cpus_per_case) if args.gpus else None)
         session.check_data(configs)
         # With --mnistperf-resume, what the run would train: the cases whose records
         # resume would take cost nothing, and it says which and why as the run does.
