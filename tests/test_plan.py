@@ -68,18 +68,27 @@ def test_units_ignore_what_does_not_change_a_step():
     assert train_unit(c).key != train_unit(a).key
 
 
-def test_each_model_is_timed_before_any_unit_is_scaled_and_only_from_its_own_model():
-    units = {work_of(c).unit.key: work_of(c).unit for e in ("grid", "pin_memory")
+def test_each_kind_is_timed_before_any_unit_is_scaled_and_only_within_its_kind():
+    units = {work_of(c).unit.key: work_of(c).unit for e in ("grid", "pin_memory", "pipeline")
              for c in get_experiment(e).cases(get_profile("paper")) if c.device == "cpu"}
     firsts, rest = timing_order(units.values())
-    assert [u.key for u in firsts] == [  # the cheapest of each (kind, model): always timed
+    # the cheapest of each kind (all but batch and optimizer): always timed
+    assert [u.key for u in firsts] == [
+        "resnet18-28x28x1-bs16-adam-cpu-dataloader-w4-nopin-throughput",
+        "resnet18-28x28x1-bs16-adam-cpu-tensor-throughput",
         "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-nopin-eval512",
+        "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-nopin-throughput",
         "resnet18-224x224x3-bs16-adam-cpu-dataloader-w4-pin-eval512",
         "resnet18-224x224x3-bs16-adam-cpu-tensor-eval512",
+        "resnet18-224x224x3-bs16-adam-cpu-tensor-throughput",
         "resnet50-224x224x3-bs16-adam-cpu-tensor-eval512"]
     assert [u.key for u in rest] == [  # cheapest first, timed while the budget lasts
+        "resnet18-28x28x1-bs32-adam-cpu-dataloader-w4-nopin-throughput",
+        "resnet18-28x28x1-bs32-adam-cpu-tensor-throughput",
         "resnet18-224x224x3-bs16-sgd-cpu-tensor-eval512",
+        "resnet18-224x224x3-bs32-adam-cpu-dataloader-w4-nopin-throughput",
         "resnet18-224x224x3-bs32-adam-cpu-tensor-eval512",
+        "resnet18-224x224x3-bs32-adam-cpu-tensor-throughput",
         "resnet18-224x224x3-bs32-sgd-cpu-tensor-eval512",
         "resnet50-224x224x3-bs16-sgd-cpu-tensor-eval512",
         "resnet50-224x224x3-bs32-adam-cpu-tensor-eval512",
@@ -93,25 +102,13 @@ def test_each_model_is_timed_before_any_unit_is_scaled_and_only_from_its_own_mod
     # twice the batch: twice the step, the same time per evaluated image
     assert (scaled["step"], scaled["eval_image"]) == (pytest.approx(1.0), pytest.approx(0.001))
     assert scaled["source"] == f"scaled from {r50.key} by FLOPs"
-    # A pipeline unit takes the step of the training unit of its size, not of its own
-    # kind's at 28x28; never the reverse (a pipeline unit times no evaluation).
-    pipe = {size: work_of(case("pipeline", "paper", f"fashion-resnet18-bs16-adam-lr0.001-"
+    # nor across input sizes, nor between a pipeline unit and a training one
+    pipe = {size: work_of(case("pipeline", "paper", f"fashion-resnet18-bs32-adam-lr0.001-"
                                                     f"{size}-fastpipe-cpu")).unit
             for size in ("s200-28px", "s100-224px")}
-    train_224 = train_unit(case("grid", "paper", "mnist-resnet18-bs16-adam-lr0.001-e10-cpu"))
-    times = {pipe["s200-28px"].key: TIMES, train_224.key: dict(TIMES, step=0.6)}
-    from_training = _scaled(pipe["s100-224px"], [pipe["s200-28px"], train_224], times)
-    assert from_training["step"] == pytest.approx(0.6)
-    assert from_training["source"] == f"scaled from {train_224.key} by FLOPs"
-    assert _scaled(train_224, [pipe["s100-224px"]], {pipe["s100-224px"].key: TIMES}) is None
-    # A CPU DataLoader's pipeline step runs with all threads, train()'s with those its
-    # workers leave: not the same step
-    study = work_of(case("pipeline", "paper",
-                         "fashion-resnet18-bs16-adam-lr0.001-s100-224px-studypipe-cpu")).unit
-    loader_224 = work_of(case("pin_memory", "paper",
-                              "fashion-resnet18-bs16-adam-lr0.001-e10-dataloader-nopin-cpu")).unit
-    assert study.loader == loader_224.loader == "dataloader"
-    assert _scaled(study, [loader_224], {loader_224.key: TIMES}) is None
+    train_224 = train_unit(case("grid", "paper", "mnist-resnet18-bs32-adam-lr0.001-e10-cpu"))
+    assert _scaled(pipe["s100-224px"], [pipe["s200-28px"], train_224],
+                   {pipe["s200-28px"].key: TIMES, train_224.key: TIMES}) is None
 
 
 def test_svm_timing_anchors_its_law_at_the_larger_fit(data_root):

@@ -1,5 +1,5 @@
 """Timing each unit of work on this machine, within a budget of about a minute (more
-where the first unit of each model of each kind takes longer).
+where the first unit of each kind takes longer).
 
     times = calibrate(units, data_root, budget=60.0, say=print)
     times["resnet18-28x28x1-bs16-sgd-cpu-tensor-eval512"]["step"]   # seconds
@@ -12,17 +12,16 @@ cost of a step from what an epoch or an evaluation pass pays once. An SVM unit
 is two small fits (and predictions) whose times give a power law in the number
 of training images (a kernel SVM's fit grows faster than linearly).
 
-The cheapest unit of each model of each kind (device, input path, AMP, compile,
-pipeline or training) is timed first, whatever the budget; then the others,
-cheapest first. When the budget is spent, a unit left is scaled by FLOPs per
-step from a timed one of its kind and model (a pipeline unit: also from a
-training unit of its input path), and says so (`source`). Once-a-session costs
-are timed too: loading a dataset, counting a model's FLOPs for its records.
+The cheapest unit of each kind (model, input size, device, input path, AMP,
+compile, pipeline or training: all but batch and optimizer) is timed first,
+whatever the budget; then the others, cheapest first. When the budget is spent,
+a unit left is scaled by FLOPs per step from a timed one of its kind, and says
+so (`source`). Once-a-session costs are timed too: loading a dataset, counting a
+model's FLOPs for its records.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 import warnings
@@ -97,16 +96,17 @@ def once_costs(datasets, shapes, data_root) -> dict[str, float]:
 
 
 def timing_order(units) -> tuple[list[TrainUnit], list[TrainUnit]]:
-    """The cheapest unit of each model of each kind, timed whatever the budget, as
-    a model's step does not scale to another model's by FLOPs (ResNet-50's at
-    224x224x3, batch 16, Adam, took 3.2-4.1x ResNet-18's in bare loops on this
-    2-core CPU, for 2.26x the FLOPs; the study's Table 4 has 3.05-3.11x a case);
-    then the rest, cheapest first."""
+    """The cheapest unit of each kind (TrainUnit.kin: model, input size, input path,
+    device...), timed whatever the budget, as FLOPs do not carry a step from one
+    model or input size to another (ResNet-50's at 224x224x3, batch 16, Adam, took
+    3.2-4.1x ResNet-18's in bare loops on this 2-core CPU, for 2.26x the FLOPs; a
+    pipeline's 28x28 step scaled to 224x224x3 was 3-6x high); then the rest,
+    cheapest first."""
     by_cost = sorted(units, key=lambda u: (_cost(u), u.key))  # the same order every plan
     firsts, seen = [], set()
     for unit in by_cost:
-        if (unit.kin, unit.model) not in seen:
-            seen.add((unit.kin, unit.model))
+        if unit.kin not in seen:
+            seen.add(unit.kin)
             firsts.append(unit)
     return firsts, [u for u in by_cost if u not in firsts]
 
@@ -126,37 +126,21 @@ def _guess(times: dict) -> float:
 
 
 def _scaled(unit: TrainUnit, timed: list[TrainUnit], times: dict) -> dict | None:
-    """The times of the timed unit of the same kind and model nearest in cost, scaled
-    by FLOPs (another batch, input size or optimizer). A pipeline unit may also take
-    a training unit's step (the same step, timed through train(); see _alike): FLOPs
-    carried the pipeline's 28x28 step to 224x224x3 3-6x high on this CPU."""
-    kin = [u for u in timed if u.model == unit.model and _alike(u, unit)
-           and times[u.key]["source"] == "timed"]
+    """The times of the timed unit of the same kind (another batch or optimizer)
+    nearest in cost, scaled by FLOPs."""
+    kin = [u for u in timed if u.kin == unit.kin and times[u.key]["source"] == "timed"]
     if not kin:
         return None
     cost = _cost(unit)
-    # nearest in cost; at equal cost, the same optimizer, then a unit timed the same way
+    # nearest in cost; at equal cost, the same optimizer
     near = min(kin, key=lambda u: (abs(math.log(_cost(u) / cost)),
-                                   u.optimizer != unit.optimizer,
-                                   u.throughput != unit.throughput))
+                                   u.optimizer != unit.optimizer))
     ratio = cost / _cost(near)
     per_image = ratio * near.batch_size / unit.batch_size
     base = times[near.key]
     return dict(base, step=base["step"] * ratio, warmup=base["warmup"] * ratio,
                 eval_image=base["eval_image"] * per_image,
                 source=f"scaled from {near.key} by FLOPs")
-
-
-def _alike(timed: TrainUnit, unit: TrainUnit) -> bool:
-    """Whether a timed unit's step may stand for the unit's: the same kind, or a
-    training unit for a pipeline one (not the reverse: a pipeline unit times no
-    evaluation), where both step with the same threads: train() leaves a CPU
-    DataLoader's workers their threads (timing.loader_threads), the pipeline does not."""
-    if timed.kin == unit.kin:
-        return True
-    cpu_loader = timed.device == "cpu" and timed.loader == "dataloader"
-    return (unit.throughput and not timed.throughput and not cpu_loader
-            and dataclasses.replace(timed, throughput=True).kin == unit.kin)
 
 
 # ---------------------------------------------------------------- training units

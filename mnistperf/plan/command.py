@@ -50,8 +50,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
                         help="the price of an hour of this machine (with --gpus: of one GPU)")
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, metavar="S",
                         help=f"about how many seconds to spend timing units not yet timed "
-                             f"on this machine; the first unit of each model of each kind is "
-                             f"timed whatever it takes (default: {BUDGET_SECONDS:g})")
+                             f"on this machine; the first unit of each kind (model, input "
+                             f"size, ...) is timed whatever it takes "
+                             f"(default: {BUDGET_SECONDS:g})")
     args, rest = parser.parse_known_args(argv)
     for name in ("gpus", "gpus_per_case", "cpus_per_case", "price", "budget"):
         value = getattr(args, name)

@@ -140,7 +140,7 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
               budget: float | None = None, say=None, cache=None) -> Plan:
     """The plan of `configs` on this machine: units from the cache, the rest timed
     now (about `budget` seconds, calibrate.BUDGET_SECONDS by default; more where the
-    first unit of each model of each kind takes longer)."""
+    first unit of each kind takes longer)."""
     from mnistperf.device import absent_reason
     from mnistperf.experiments import experiment_of
     from mnistperf.plan import calibrate
@@ -169,7 +169,7 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
         changed = True
     if missing:
         say(f"timing {len(missing)} of {len(units)} units of work on this machine "
-            f"(about {budget or calibrate.BUDGET_SECONDS:.0f} s, more where a model's first "
+            f"(about {budget or calibrate.BUDGET_SECONDS:.0f} s, more where a kind's first "
             f"unit takes longer; kept for the next plan)")
         cache.put(calibrate.calibrate(missing, data_root, say=say,
                                       budget=budget or calibrate.BUDGET_SECONDS))

@@ -63,11 +63,11 @@ class TrainUnit:
 
     @property
     def kin(self) -> tuple:
-        """Units alike but for model, geometry and batch: a step of one scales to
-        another of the same model by FLOPs (mnistperf.plan.calibrate, when the
-        budget runs out)."""
-        return (self.device, self.loader, self.num_workers, self.pin_memory, self.amp,
-                self.compile, self.throughput)
+        """Units alike but for batch and optimizer: a step of one scales to another's
+        by FLOPs (mnistperf.plan.calibrate, when the budget runs out). Not across
+        models or input sizes: there FLOPs were 30 % to 6x off (BENCHMARKS.md)."""
+        return (self.model, self.input_size, self.channels, self.device, self.loader,
+                self.num_workers, self.pin_memory, self.amp, self.compile, self.throughput)
 
 
 @dataclass(frozen=True)
