@@ -30,7 +30,6 @@ from pathlib import Path
 from mnistperf import __version__
 from mnistperf.experiments import experiment_of, fixture_of, group_of
 from mnistperf.fingerprint import fingerprint
-from mnistperf.device import absent_reason
 from mnistperf.plan.predict import GUARD_SECONDS, plan_line
 from mnistperf.progress import Sweep, cases, clock
 from mnistperf.resume import ResumeError, ResumePlan, plan_resume, resume_source
@@ -158,16 +157,13 @@ class RunSession:
             if total > GUARD_SECONDS and not self.settings.yes and not self.dispatched:
                 self._discard_if_empty()
                 raise SessionError(
-                    f"the plan predicts {clock(total)} for {cases(n)} on "
-                    f"this machine, over 24 hours, so nothing was trained; narrow the selection "
-                    f"(-k, -m, a smaller --mnistperf-profile), see each case with `python -m "
-                    f"mnistperf plan` and the same arguments, or add --mnistperf-yes")
-        predicted = self.plan.seconds if self.plan else (lambda case_id: None)
-        # A case skipped here takes no time; dispatched, it runs elsewhere unpredicted.
-        skipped = None if self.dispatched else 0.0
-        self.sweep = Sweep({c.case_id: (experiment_of(c).name, predicted(c.case_id)
-                                        if self.plan is None or absent_reason(c) is None
-                                        else skipped) for c in to_run})
+                    f"the plan predicts {clock(total)} for {cases(n)} on this machine, over 24 "
+                    f"hours, so nothing was trained; narrow the selection (-k, -m, a smaller "
+                    f"--mnistperf-profile), see each case with `python -m mnistperf plan` and "
+                    f"the same arguments, or add --mnistperf-yes")
+        skipped = None if self.dispatched else 0.0  # skipped: 0 s; dispatched: runs elsewhere
+        self.sweep = Sweep({c.case_id: (experiment_of(c).name, self.plan and self._predicted(
+            c.case_id, skipped)) for c in to_run})
         self.event("run_start", run=self.name, profile=self.settings.profile.name,
                    cases=len(configs), to_run=len(to_run), dispatched=self.dispatched,
                    predicted_seconds=None if self.plan is None else round(self.plan.total(), 1))
@@ -180,7 +176,7 @@ class RunSession:
             # Timed with the threads the cases will train with (dispatch's workers').
             with torch_threads(self.threads) if self.threads else nullcontext():
                 return make_plan(configs, repeats=self.settings.repeats,
-                                 data_root=self.settings.data_root, threads=self.threads,
+                                 data_root=self.settings.data_root,
                                  say=lambda line: self.warn(f"plan: {line}"))
         except Exception as exc:  # noqa: BLE001 - any failure of an estimate
             self.warn(f"plan: could not time the units of work ({type(exc).__name__}: "
@@ -260,9 +256,13 @@ class RunSession:
         """extra_info with the case's wall time and the plan's prediction of it."""
         if "case_seconds" in info or info.get("resumed"):  # a resumed record keeps its own
             return info
-        predicted = self.plan.seconds(config.case_id) if self.plan else None
         return dict(info, case_seconds=round(self.seconds(config), 3),
-                    predicted_seconds=None if predicted is None else round(predicted, 3))
+                    predicted_seconds=self._predicted(config.case_id))
+
+    def _predicted(self, case_id: str, otherwise=None) -> float | None:
+        """The plan's seconds for the case, or `otherwise` (no plan, or skipped here)."""
+        seconds = self.plan.seconds(case_id) if self.plan is not None else None
+        return otherwise if seconds is None else round(seconds, 3)
 
     def _stored(self, doc: dict) -> None:
         write_case(self.open(), doc)
@@ -282,9 +282,9 @@ class RunSession:
         """A document a worker wrote (dispatch), stored as this run's, with the
         driver's prediction (workers do not plan)."""
         info = doc["benchmark"].get("extra_info") or {}
-        predicted = self.plan.seconds(doc["case_id"]) if self.plan else None
+        predicted = self._predicted(doc["case_id"])
         if predicted is not None:
-            info = dict(info, predicted_seconds=round(predicted, 3))
+            info = dict(info, predicted_seconds=predicted)
         self._stored(dict(doc, run=self.open().name,
                           benchmark=dict(doc["benchmark"], extra_info=info)))
 

@@ -18,6 +18,8 @@ import json
 import os
 from pathlib import Path
 
+from mnistperf.store import atomic_write
+
 FORMAT = 1
 
 
@@ -70,10 +72,8 @@ class CalibrationCache:
         """Written atomically; False when the folder cannot be written."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps({"machine": self.machine, "times": self.times},
-                                      indent=1, sort_keys=True))
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps({"machine": self.machine, "times": self.times},
+                                               indent=1, sort_keys=True))
             return True
-        except OSError:
+        except OSError:  # store.WriteError included
             return False

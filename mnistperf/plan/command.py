@@ -168,9 +168,7 @@ def _row(config, plan: Plan, repeats: int) -> list:
 
 
 def _machine() -> str:
-    import torch
+    from mnistperf.fingerprint import machine
 
-    from mnistperf.fingerprint import cpu_model
-
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA GPU"
-    return f"{cpu_model()}, {torch.get_num_threads()} torch threads, {gpu}"
+    m = machine()
+    return f"{m['cpu']}, {m['threads']} torch threads, {m['gpu'] or 'no CUDA GPU'}"

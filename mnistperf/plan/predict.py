@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mnistperf.plan.work import SvmWork, TrainUnit, TrainWork, datasets_of, work_of
 
@@ -74,7 +74,6 @@ class Plan:
     timed_units: int = 0  # units timed now
     scaled_units: int = 0  # units scaled by FLOPs now (the budget ran out)
     units: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def seconds(self, case_id: str) -> float | None:
         """The case's own wall time, start to record (what its record's case_seconds
@@ -136,8 +135,8 @@ def dispatch_slots(cpus: float, gpus: float, cpus_per_case: float, gpus_per_case
     return max(1, slots)
 
 
-def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
-              budget: float | None = None, say=None, cache=None) -> Plan:
+def make_plan(configs, *, repeats: int, data_root, budget: float | None = None, say=None,
+              cache=None) -> Plan:
     """The plan of `configs` on this machine: units from the cache, the rest timed
     now (about `budget` seconds, calibrate.BUDGET_SECONDS by default; more where the
     first unit of each kind takes longer)."""
@@ -147,7 +146,9 @@ def make_plan(configs, *, repeats: int, data_root, threads: int | None = None,
     from mnistperf.plan.cache import CalibrationCache
 
     say = say or (lambda line: None)
-    cache = cache if cache is not None else CalibrationCache.for_this_machine(threads)
+    # keyed on this process's torch threads: a dispatch driver plans inside its
+    # workers' (session.RunSession._plan)
+    cache = cache if cache is not None else CalibrationCache.for_this_machine()
     works = {}
     cases = {}
     for config in configs:
